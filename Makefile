@@ -1,0 +1,76 @@
+# kinc: Kubernetes in containers. `make help` lists the targets.
+
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -o errexit -o nounset -o pipefail -c
+.DEFAULT_GOAL := help
+
+# ---- Environment ------------------------------------------------------------
+REPO_ROOT  := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+BIN_DIR    := $(REPO_ROOT)/bin
+GO         ?= go
+GIT_COMMIT ?= $(shell git -C $(REPO_ROOT) rev-parse HEAD 2>/dev/null)
+LDFLAGS    := -s -w -buildid= -X github.com/kinc-dev/kinc/pkg/version.gitCommit=$(GIT_COMMIT)
+export CGO_ENABLED := 0
+# Per-package timeout for the test targets; e2e creates real clusters.
+TEST_TIMEOUT ?= 20m
+CLUSTER_NAME ?= kinc
+
+# ---- Building ---------------------------------------------------------------
+.PHONY: build
+build: ## build: every binary (kinc, etcd, …) into bin/, static, CGO_ENABLED=0
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN_DIR)/ ./cmd/...
+
+.PHONY: generate
+generate: ## generate: regenerate committed generated code (OpenAPI definitions)
+	hack/update-openapi.sh
+
+.PHONY: node-image
+node-image: build ## node-image: build the kinc node image (Debian rootfs, containerd, our binaries)
+	hack/ensure-docker.sh
+	hack/not-yet.sh "the node image build ('kinc build node-image', issue #4)"
+
+.PHONY: cluster
+cluster: node-image ## cluster: build everything, start Docker if needed, create a cluster and say how to use it
+	hack/not-yet.sh "cluster creation ('kinc create cluster', issue #6)"
+
+# ---- Testing ----------------------------------------------------------------
+.PHONY: unit
+unit: ## unit: hermetic unit tests (go test -short ./...)
+	hack/test.sh -short ./...
+
+.PHONY: integration
+integration: build ## integration: tests that start real processes (etcd, apiserver, containerd)
+	hack/test.sh -run 'Integration' ./...
+
+.PHONY: e2e
+e2e: build ## e2e: end-to-end tests against real Docker containers (starts Docker if needed)
+	hack/ensure-docker.sh
+	hack/test.sh -tags e2e -timeout $(TEST_TIMEOUT) ./e2e/...
+
+.PHONY: test
+test: build ## test: the full suite (unit, integration and e2e); makes sure a Docker engine is up first
+	hack/ensure-docker.sh
+	hack/test.sh -tags e2e -timeout $(TEST_TIMEOUT) ./...
+
+.PHONY: bench
+bench: build ## bench: benchmarks, printed as a table of ratios against same-run baselines
+	hack/bench.sh
+
+# ---- Verification -----------------------------------------------------------
+.PHONY: verify
+verify: ## verify: gofmt and go vet (incl. e2e files)
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) vet -tags e2e ./e2e/...
+
+# ---- Cleanup ----------------------------------------------------------------
+.PHONY: clean
+clean: ## clean: remove bin/ and test caches
+	rm -rf $(BIN_DIR)
+	$(GO) clean -testcache
+
+.PHONY: help
+help: ## help: list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^[a-z-]+:.*## //' | \
+		awk -F': ' '{printf "  %-12s %s\n", $$1, $$2}'
