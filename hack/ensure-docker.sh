@@ -36,17 +36,35 @@ if ! command -v dockerd >/dev/null 2>&1 || ! command -v docker >/dev/null 2>&1; 
   apt-get install -y -qq docker.io >/dev/null
 fi
 
-# A dockerd killed without cleanup leaves its pid file behind, and a new one
-# refuses to start while it exists. Remove it only when that pid is gone.
+# alive PID: the process exists and is not a zombie (a dockerd killed with
+# SIGKILL can linger as one until its parent reaps it).
+alive() {
+  local state
+  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
+  [ -n "$state" ] && [ "$state" != Z ]
+}
+
+running_dockerd() {
+  local pid
+  for pid in $(pgrep -x dockerd 2>/dev/null); do
+    alive "$pid" && return 0
+  done
+  return 1
+}
+
+# A dockerd killed without cleanup leaves its pid files behind, and a new one
+# refuses to start while they exist. Remove them only when that pid is gone.
 for pidfile in /var/run/docker.pid /run/docker/containerd/containerd.pid; do
-  if [ -f "$pidfile" ] && ! kill -0 "$(cat "$pidfile" 2>/dev/null)" 2>/dev/null; then
+  if [ -f "$pidfile" ] && ! alive "$(cat "$pidfile" 2>/dev/null)"; then
     rm -f "$pidfile"
   fi
 done
 
-if ! pgrep -x dockerd >/dev/null 2>&1; then
+if ! running_dockerd; then
   say "starting dockerd (log: $log_file)"
   mkdir -p "$(dirname "$log_file")"
+  # Mark where this start begins, so a failure shows this run's lines only.
+  echo "---- ensure-docker: starting dockerd at $(date -u +%FT%TZ)" >>"$log_file"
   nohup dockerd >>"$log_file" 2>&1 </dev/null &
 fi
 
@@ -59,6 +77,10 @@ for ((i = 0; i < timeout * 2; i++)); do
 done
 
 say "dockerd did not answer within ${timeout}s; last lines of $log_file:"
-tail -n 30 "$log_file" >&2 || true
+if [ -f "$log_file" ]; then
+  sed -n '/^---- ensure-docker: starting dockerd/h; //!H; ${x;p}' "$log_file" | tail -n 30 >&2 || true
+else
+  say "(no log: a dockerd was already running but does not answer; check it, or stop it and run this again)"
+fi
 say "fix what the log says (or start Docker yourself) and run this again."
 exit 1
