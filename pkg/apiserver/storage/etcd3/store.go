@@ -1,0 +1,222 @@
+package etcd3
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+
+	"go.etcd.io/etcd/api/v3/mvccpb"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/utils/clock"
+
+	"github.com/kinc-dev/kinc/pkg/apiserver/storage"
+)
+
+// DefaultPrefix is the default etcd key prefix (kube-apiserver's --etcd-prefix).
+const DefaultPrefix = "/registry"
+
+// Config configures a store for one resource.
+type Config struct {
+	// Client is the etcd client; required. The store never closes it.
+	Client *clientv3.Client
+	// Codec encodes objects for etcd and decodes them back; required.
+	Codec runtime.Codec
+	// NewFunc returns an empty object of the resource (e.g. &corev1.Pod{});
+	// required. Used for watch events, bookmarks and update-creates.
+	NewFunc func() runtime.Object
+	// Prefix is prepended to every key; DefaultPrefix when empty.
+	Prefix string
+	// Versioner defaults to storage.APIObjectVersioner.
+	Versioner storage.Versioner
+	// Clock drives TTL lease reuse; the real clock when nil.
+	Clock clock.PassiveClock
+}
+
+// store implements storage.Interface over etcd.
+type store struct {
+	client     *clientv3.Client
+	codec      runtime.Codec
+	newFunc    func() runtime.Object
+	versioner  storage.Versioner
+	pathPrefix string // always ends in "/"
+	leases     *leaseManager
+}
+
+var (
+	_ storage.Interface         = (*store)(nil)
+	_ storage.ProgressRequester = (*store)(nil)
+)
+
+// New returns a store for one resource. It also implements
+// storage.ProgressRequester.
+func New(cfg Config) (storage.Interface, error) {
+	if cfg.Client == nil || cfg.Codec == nil || cfg.NewFunc == nil {
+		return nil, errors.New("etcd3: Client, Codec and NewFunc are required")
+	}
+	if cfg.Prefix == "" {
+		cfg.Prefix = DefaultPrefix
+	}
+	if cfg.Versioner == nil {
+		cfg.Versioner = storage.APIObjectVersioner{}
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.RealClock{}
+	}
+	pathPrefix := path.Join("/", cfg.Prefix)
+	if !strings.HasSuffix(pathPrefix, "/") {
+		pathPrefix += "/"
+	}
+	return &store{
+		client:     cfg.Client,
+		codec:      cfg.Codec,
+		newFunc:    cfg.NewFunc,
+		versioner:  cfg.Versioner,
+		pathPrefix: pathPrefix,
+		leases:     newLeaseManager(cfg.Client, cfg.Clock),
+	}, nil
+}
+
+// Create implements storage.Interface.
+func (s *store) Create(ctx context.Context, key string, obj, out runtime.Object, ttl uint64) error {
+	etcdKey, err := s.prepareKey(key)
+	if err != nil {
+		return err
+	}
+	if rv, err := s.versioner.ObjectResourceVersion(obj); err != nil {
+		return storage.NewInvalidObjError(key, err)
+	} else if rv != 0 {
+		return storage.NewInvalidObjError(key, errors.New("resourceVersion should not be set on objects to be created"))
+	}
+	if err := s.versioner.PrepareObjectForStorage(obj); err != nil {
+		return storage.NewInvalidObjError(key, err)
+	}
+	data, err := runtime.Encode(s.codec, obj)
+	if err != nil {
+		return storage.NewInvalidObjError(key, err)
+	}
+	var putOpts []clientv3.OpOption
+	if ttl > 0 {
+		id, err := s.leases.lease(ctx, int64(ttl))
+		if err != nil {
+			return fmt.Errorf("create %s: %w", key, err)
+		}
+		putOpts = append(putOpts, clientv3.WithLease(id))
+	}
+	resp, err := s.client.Txn(ctx).
+		If(clientv3.Compare(clientv3.CreateRevision(etcdKey), "=", 0)).
+		Then(clientv3.OpPut(etcdKey, string(data), putOpts...)).
+		Else(clientv3.OpGet(etcdKey, clientv3.WithKeysOnly())).
+		Commit()
+	if err != nil {
+		return fmt.Errorf("create %s: %w", key, err)
+	}
+	if !resp.Succeeded {
+		var rv int64
+		if kvs := resp.Responses[0].GetResponseRange().GetKvs(); len(kvs) > 0 {
+			rv = kvs[0].ModRevision
+		}
+		return storage.NewKeyExistsError(key, rv)
+	}
+	if out == nil {
+		return nil
+	}
+	return s.decode(key, data, out, resp.Header.Revision)
+}
+
+// Get implements storage.Interface.
+func (s *store) Get(ctx context.Context, key string, opts storage.GetOptions, out runtime.Object) error {
+	etcdKey, err := s.prepareKey(key)
+	if err != nil {
+		return err
+	}
+	minRV, err := parseRV(key, opts.ResourceVersion)
+	if err != nil {
+		return err
+	}
+	resp, err := s.client.Get(ctx, etcdKey)
+	if err != nil {
+		return fmt.Errorf("get %s: %w", key, err)
+	}
+	if minRV > resp.Header.Revision {
+		return storage.NewTooLargeResourceVersionError(key, minRV, resp.Header.Revision)
+	}
+	if len(resp.Kvs) == 0 {
+		if opts.IgnoreNotFound {
+			return runtime.SetZeroValue(out)
+		}
+		return storage.NewKeyNotFoundError(key, 0)
+	}
+	kv := resp.Kvs[0]
+	return s.decode(key, kv.Value, out, kv.ModRevision)
+}
+
+// GetCurrentResourceVersion implements storage.Interface.
+func (s *store) GetCurrentResourceVersion(ctx context.Context) (uint64, error) {
+	resp, err := s.client.Get(ctx, s.pathPrefix, clientv3.WithCountOnly())
+	if err != nil {
+		return 0, fmt.Errorf("get current revision: %w", err)
+	}
+	return uint64(resp.Header.Revision), nil
+}
+
+// RequestWatchProgress implements storage.ProgressRequester.
+func (s *store) RequestWatchProgress(ctx context.Context) error {
+	if err := s.client.RequestProgress(watchContext(ctx)); err != nil {
+		return fmt.Errorf("request watch progress: %w", err)
+	}
+	return nil
+}
+
+// prepareKey turns a storage key into an etcd key, refusing keys that are empty
+// or that would escape the prefix.
+func (s *store) prepareKey(key string) (string, error) {
+	if key == "" || key == "/" {
+		return "", storage.NewBadRequestError(key, "empty key")
+	}
+	for _, seg := range strings.Split(key, "/") {
+		if seg == "." || seg == ".." {
+			return "", storage.NewBadRequestError(key, "invalid key")
+		}
+	}
+	return s.pathPrefix + strings.TrimPrefix(key, "/"), nil
+}
+
+// decode decodes data into out (reset first) and sets its resourceVersion.
+func (s *store) decode(key string, data []byte, out runtime.Object, rev int64) error {
+	if err := runtime.SetZeroValue(out); err != nil {
+		return storage.NewInvalidObjError(key, err)
+	}
+	if _, _, err := s.codec.Decode(data, nil, out); err != nil {
+		return storage.NewInvalidObjError(key, err)
+	}
+	if err := s.versioner.UpdateObject(out, uint64(rev)); err != nil {
+		return storage.NewInvalidObjError(key, err)
+	}
+	return nil
+}
+
+// decodeNew decodes data into a new object of the resource.
+func (s *store) decodeNew(key string, data []byte, rev int64) (runtime.Object, error) {
+	obj := s.newFunc()
+	if err := s.decode(key, data, obj, rev); err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// storageKey turns an etcd key back into a storage key, for error messages.
+func (s *store) storageKey(kv *mvccpb.KeyValue) string {
+	return "/" + strings.TrimPrefix(string(kv.Key), s.pathPrefix)
+}
+
+// parseRV parses a client-supplied resourceVersion into a revision.
+func parseRV(key, rv string) (int64, error) {
+	v, err := storage.ParseResourceVersion(rv)
+	if err != nil {
+		return 0, storage.NewBadRequestError(key, err.Error())
+	}
+	return int64(v), nil
+}
