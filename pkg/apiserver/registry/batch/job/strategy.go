@@ -1,0 +1,142 @@
+package job
+
+import (
+	"context"
+	"strconv"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	apimachineryvalidation "k8s.io/apimachinery/pkg/api/validation"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/kinc-dev/kinc/pkg/apiserver/registry"
+	"github.com/kinc-dev/kinc/pkg/apiserver/registry/internal/regutil"
+)
+
+type strategy struct{}
+
+// NewStrategy returns the strategy for writes to jobs. PrepareForCreate
+// needs metadata.name and metadata.uid already set (the generated selector
+// is built from them).
+func NewStrategy() registry.Strategy { return strategy{} }
+
+// PrepareForCreate clears status, sets generation 1, applies defaults and
+// generates the selector unless manualSelector is true.
+func (strategy) PrepareForCreate(_ context.Context, obj runtime.Object) {
+	job := regutil.Cast[*batchv1.Job](obj)
+	job.Status = batchv1.JobStatus{}
+	job.Generation = 1
+	SetDefaults(job)
+	if !*job.Spec.ManualSelector {
+		generateSelector(job)
+	}
+}
+
+// Validate validates a new job.
+func (strategy) Validate(_ context.Context, obj runtime.Object) field.ErrorList {
+	return validateJob(regutil.Cast[*batchv1.Job](obj))
+}
+
+// PrepareForUpdate keeps the stored status and bumps the generation on a
+// spec change.
+func (strategy) PrepareForUpdate(_ context.Context, obj, old runtime.Object) {
+	job, oldJob := regutil.Cast[*batchv1.Job](obj), regutil.Cast[*batchv1.Job](old)
+	job.Status = oldJob.Status
+	SetDefaults(job)
+	regutil.BumpGeneration(&job.ObjectMeta, &oldJob.ObjectMeta, !apiequality.Semantic.DeepEqual(job.Spec, oldJob.Spec))
+}
+
+// ValidateUpdate validates the new job and the immutable fields: selector,
+// completionMode, completions (except for elastic Indexed jobs) and the pod
+// template (except scheduling directives, labels and annotations of a
+// suspended job that never started).
+func (strategy) ValidateUpdate(_ context.Context, obj, old runtime.Object) field.ErrorList {
+	job, oldJob := regutil.Cast[*batchv1.Job](obj), regutil.Cast[*batchv1.Job](old)
+	errs := validateJob(job)
+	return append(errs, validateSpecUpdate(job, oldJob)...)
+}
+
+type statusStrategy struct{ strategy }
+
+// NewStatusStrategy returns the strategy for jobs/status: spec and
+// generation are kept.
+func NewStatusStrategy() registry.Strategy { return statusStrategy{} }
+
+func (statusStrategy) PrepareForUpdate(_ context.Context, obj, old runtime.Object) {
+	job, oldJob := regutil.Cast[*batchv1.Job](obj), regutil.Cast[*batchv1.Job](old)
+	job.Spec = oldJob.Spec
+	job.Generation = oldJob.Generation
+}
+
+func (statusStrategy) ValidateUpdate(_ context.Context, obj, _ runtime.Object) field.ErrorList {
+	s, p := &regutil.Cast[*batchv1.Job](obj).Status, field.NewPath("status")
+	var errs field.ErrorList
+	errs = append(errs, apimachineryvalidation.ValidateNonnegativeField(int64(s.Active), p.Child("active"))...)
+	errs = append(errs, apimachineryvalidation.ValidateNonnegativeField(int64(s.Succeeded), p.Child("succeeded"))...)
+	errs = append(errs, apimachineryvalidation.ValidateNonnegativeField(int64(s.Failed), p.Child("failed"))...)
+	if s.Ready != nil {
+		errs = append(errs, apimachineryvalidation.ValidateNonnegativeField(int64(*s.Ready), p.Child("ready"))...)
+	}
+	return errs
+}
+
+// GetAttrs returns a job's labels and fields metadata.name,
+// metadata.namespace and status.successful.
+func GetAttrs(obj runtime.Object) (labels.Set, fields.Set, error) {
+	job, err := regutil.AttrsOf[*batchv1.Job](obj)
+	if err != nil {
+		return nil, nil, err
+	}
+	return labels.Set(job.Labels), regutil.MetaFields(&job.ObjectMeta, true, fields.Set{
+		"status.successful": strconv.Itoa(int(job.Status.Succeeded)),
+	}), nil
+}
+
+func validateSpecUpdate(job, oldJob *batchv1.Job) field.ErrorList {
+	p := field.NewPath("spec")
+	spec, old := &job.Spec, &oldJob.Spec
+	errs := apimachineryvalidation.ValidateImmutableField(spec.Selector, old.Selector, p.Child("selector"))
+	errs = append(errs, apimachineryvalidation.ValidateImmutableField(spec.CompletionMode, old.CompletionMode, p.Child("completionMode"))...)
+	errs = append(errs, apimachineryvalidation.ValidateImmutableField(spec.BackoffLimitPerIndex, old.BackoffLimitPerIndex, p.Child("backoffLimitPerIndex"))...)
+	elastic := spec.CompletionMode != nil && *spec.CompletionMode == batchv1.IndexedCompletion &&
+		spec.Completions != nil && spec.Parallelism != nil && *spec.Completions == *spec.Parallelism &&
+		old.Completions != nil && old.Parallelism != nil && *old.Completions == *old.Parallelism
+	if !elastic {
+		errs = append(errs, apimachineryvalidation.ValidateImmutableField(spec.Completions, old.Completions, p.Child("completions"))...)
+	}
+	template := spec.Template
+	if spec.Suspend != nil && *spec.Suspend && oldJob.Status.StartTime == nil {
+		// Scheduling directives, labels and annotations of a job that never
+		// ran may change (JobMutableNodeSchedulingDirectives).
+		template = *spec.Template.DeepCopy()
+		template.Labels, template.Annotations = old.Template.Labels, old.Template.Annotations
+		template.Spec.NodeSelector, template.Spec.Tolerations = old.Template.Spec.NodeSelector, old.Template.Spec.Tolerations
+		template.Spec.SchedulingGates = old.Template.Spec.SchedulingGates
+		nodeAffinity(&template.Spec, old.Template.Spec.Affinity)
+	}
+	return append(errs, apimachineryvalidation.ValidateImmutableField(template, old.Template, p.Child("template"))...)
+}
+
+// nodeAffinity replaces spec's node affinity with old's, keeping the rest.
+func nodeAffinity(spec *corev1.PodSpec, old *corev1.Affinity) {
+	var oldNA *corev1.NodeAffinity
+	if old != nil {
+		oldNA = old.NodeAffinity
+	}
+	if spec.Affinity == nil {
+		if oldNA != nil {
+			spec.Affinity = &corev1.Affinity{NodeAffinity: oldNA}
+		}
+		return
+	}
+	spec.Affinity.NodeAffinity = oldNA
+	if old == nil && spec.Affinity.PodAffinity == nil && spec.Affinity.PodAntiAffinity == nil {
+		spec.Affinity = nil
+	}
+}
+
+var _ registry.AttrFunc = GetAttrs
