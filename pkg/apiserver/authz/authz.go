@@ -1,0 +1,112 @@
+// Package authz decides whether an authenticated user may make a request.
+// Modes plug in behind Authorizer (AlwaysAllow and AlwaysDeny today; RBAC
+// and Node come later); Anonymous restricts system:anonymous to the public
+// health and version endpoints, as upstream's default RBAC does.
+package authz
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/kinc-dev/kinc/pkg/apiserver/authn"
+)
+
+// Decision is an authorizer's answer.
+type Decision int
+
+const (
+	// NoOpinion lets the next authorizer decide (denied when none does).
+	NoOpinion Decision = iota
+	Allow
+	Deny
+)
+
+// Attributes describe a request to authorize.
+type Attributes struct {
+	User              *authn.User
+	Verb              string
+	IsResourceRequest bool
+	Path              string // non-resource requests
+	APIGroup          string
+	Namespace         string
+	Resource          string
+	Subresource       string
+	Name              string
+}
+
+// Authorizer decides on a request. Implementations are safe for concurrent
+// use; reason explains a denial to the user.
+type Authorizer interface {
+	Authorize(ctx context.Context, a Attributes) (Decision, string, error)
+}
+
+// AlwaysAllow allows everything.
+type AlwaysAllow struct{}
+
+func (AlwaysAllow) Authorize(context.Context, Attributes) (Decision, string, error) {
+	return Allow, "", nil
+}
+
+// AlwaysDeny denies everything.
+type AlwaysDeny struct{}
+
+func (AlwaysDeny) Authorize(context.Context, Attributes) (Decision, string, error) {
+	return Deny, "Everything is forbidden.", nil
+}
+
+// publicPaths may be read by anyone (upstream's system:public-info-viewer).
+var publicPaths = []string{"/healthz", "/livez", "/readyz", "/version"}
+
+// Anonymous denies system:anonymous everything but reading the public health
+// and version endpoints, and has no opinion on other users.
+type Anonymous struct{}
+
+func (Anonymous) Authorize(_ context.Context, a Attributes) (Decision, string, error) {
+	if a.User == nil || a.User.Name != authn.Anonymous {
+		return NoOpinion, "", nil
+	}
+	if !a.IsResourceRequest && a.Verb == "get" {
+		for _, p := range publicPaths {
+			if a.Path == p || strings.HasPrefix(a.Path, p+"/") {
+				return Allow, "", nil
+			}
+		}
+	}
+	return Deny, "anonymous access is limited to /healthz, /livez, /readyz and /version", nil
+}
+
+// Union asks authorizers in order; the first Allow or Deny decides.
+type Union []Authorizer
+
+func (u Union) Authorize(ctx context.Context, a Attributes) (Decision, string, error) {
+	for _, z := range u {
+		d, reason, err := z.Authorize(ctx, a)
+		if err != nil {
+			return Deny, "", err
+		}
+		if d != NoOpinion {
+			return d, reason, nil
+		}
+	}
+	return Deny, "no authorizer allowed the request", nil
+}
+
+// FromModes builds the authorizer of --authorization-mode (comma-separated),
+// with Anonymous first. Unknown or not yet implemented modes are an error.
+func FromModes(modes string) (Authorizer, error) {
+	u := Union{Anonymous{}}
+	for _, m := range strings.Split(modes, ",") {
+		switch strings.TrimSpace(m) {
+		case "AlwaysAllow":
+			u = append(u, AlwaysAllow{})
+		case "AlwaysDeny":
+			u = append(u, AlwaysDeny{})
+		case "RBAC", "Node", "Webhook", "ABAC":
+			return nil, fmt.Errorf("authorization mode %q is not implemented by kinc yet (supported: AlwaysAllow, AlwaysDeny)", m)
+		default:
+			return nil, fmt.Errorf("unknown authorization mode %q (supported: AlwaysAllow, AlwaysDeny)", m)
+		}
+	}
+	return u, nil
+}

@@ -1,0 +1,185 @@
+// Package filters holds the HTTP middleware every apiserver request passes
+// through, outermost first: panic recovery, request info, authentication,
+// the in-flight limit and authorization.
+package filters
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/kinc-dev/kinc/pkg/apiserver/authn"
+	"github.com/kinc-dev/kinc/pkg/apiserver/authz"
+	"github.com/kinc-dev/kinc/pkg/apiserver/handlers"
+)
+
+type ctxKey int
+
+const (
+	userKey ctxKey = iota
+	infoKey
+)
+
+// UserFrom returns the authenticated user of a request's context.
+func UserFrom(ctx context.Context) (*authn.User, bool) {
+	u, ok := ctx.Value(userKey).(*authn.User)
+	return u, ok
+}
+
+// RequestInfoFrom returns the parsed request info of a request's context.
+func RequestInfoFrom(ctx context.Context) (handlers.RequestInfo, bool) {
+	i, ok := ctx.Value(infoKey).(handlers.RequestInfo)
+	return i, ok
+}
+
+// WithPanicRecovery answers a panicking handler with a 500 Status and logs
+// the panic with its stack. http.ErrAbortHandler is re-raised, as net/http
+// expects.
+func WithPanicRecovery(next http.Handler, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				log.Error("panic serving request", "method", r.Method, "path", r.URL.Path,
+					"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				writeStatus(w, r, apierrors.NewInternalError(fmt.Errorf("the server panicked serving the request: %v", p)))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// WithRequestInfo parses the request's URL once for the filters after it.
+func WithRequestInfo(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		info := handlers.ParseRequestInfo(r)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), infoKey, info)))
+	})
+}
+
+// WithAuthentication authenticates the request. Invalid credentials, or none
+// while anonymous access is disabled, are a 401 Status.
+func WithAuthentication(next http.Handler, a authn.Authenticator, anonymous bool, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		user, ok, err := a.AuthenticateRequest(r)
+		if err != nil {
+			log.Debug("authentication failed", "path", r.URL.Path, "err", err)
+		}
+		if !ok {
+			if err != nil || !anonymous {
+				writeStatus(w, r, apierrors.NewUnauthorized("Unauthorized"))
+				return
+			}
+			user = &authn.User{Name: authn.Anonymous, Groups: []string{authn.GroupUnauthenticated}}
+		}
+		// Credentials stop here: handlers and proxies never see them.
+		r.Header.Del("Authorization")
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), userKey, user)))
+	})
+}
+
+// WithAuthorization asks z about the request; a denial is a 403 Status
+// phrased as upstream's.
+func WithAuthorization(next http.Handler, z authz.Authorizer, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		info, _ := RequestInfoFrom(r.Context())
+		user, _ := UserFrom(r.Context())
+		attrs := authz.Attributes{User: user, Verb: info.Verb, IsResourceRequest: info.IsResourceRequest, Path: r.URL.Path,
+			APIGroup: info.APIGroup, Namespace: info.Namespace, Resource: info.Resource, Subresource: info.Subresource, Name: info.Name}
+		d, reason, err := z.Authorize(r.Context(), attrs)
+		if err != nil {
+			log.Error("authorization error", "path", r.URL.Path, "err", err)
+		}
+		if d == authz.Allow {
+			next.ServeHTTP(w, r)
+			return
+		}
+		writeStatus(w, r, forbidden(attrs, reason))
+	})
+}
+
+func forbidden(a authz.Attributes, reason string) error {
+	name := "<unknown>"
+	if a.User != nil {
+		name = a.User.Name
+	}
+	var msg string
+	if a.IsResourceRequest {
+		res := a.Resource
+		if a.Subresource != "" {
+			res += "/" + a.Subresource
+		}
+		msg = fmt.Sprintf("User %q cannot %s resource %q in API group %q", name, a.Verb, res, a.APIGroup)
+		if a.Namespace != "" {
+			msg += fmt.Sprintf(" in the namespace %q", a.Namespace)
+		} else {
+			msg += " at the cluster scope"
+		}
+	} else {
+		msg = fmt.Sprintf("User %q cannot %s path %q", name, a.Verb, a.Path)
+	}
+	if reason != "" {
+		msg += ": " + reason
+	}
+	return apierrors.NewForbidden(schema.GroupResource{Group: a.APIGroup, Resource: a.Resource}, a.Name, fmt.Errorf("%s", msg))
+}
+
+// WithMaxInFlight bounds concurrent requests: mutating ones (create, update,
+// patch, delete) by maxMutating, others by maxReadOnly; over the limit the
+// answer is 429 with Retry-After: 1. Long-running requests (watch, logs,
+// exec, proxy) are not counted, as upstream. A limit of 0 disables it.
+func WithMaxInFlight(next http.Handler, maxReadOnly, maxMutating int) http.Handler {
+	var readOnly, mutating chan struct{}
+	if maxReadOnly > 0 {
+		readOnly = make(chan struct{}, maxReadOnly)
+	}
+	if maxMutating > 0 {
+		mutating = make(chan struct{}, maxMutating)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		info, _ := RequestInfoFrom(r.Context())
+		if isLongRunning(info) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		sem := readOnly
+		switch info.Verb {
+		case "create", "update", "patch", "delete", "deletecollection", "post", "put":
+			sem = mutating
+		}
+		if sem == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		select {
+		case sem <- struct{}{}:
+			defer func() { <-sem }()
+			next.ServeHTTP(w, r)
+		default:
+			writeStatus(w, r, apierrors.NewTooManyRequests("Too many requests, please try again later.", 1))
+		}
+	})
+}
+
+func isLongRunning(info handlers.RequestInfo) bool {
+	if info.Verb == "watch" {
+		return true
+	}
+	switch info.Subresource {
+	case "log", "exec", "attach", "portforward", "proxy":
+		return true
+	}
+	return strings.HasPrefix(info.Subresource, "proxy/")
+}
+
+func writeStatus(w http.ResponseWriter, r *http.Request, err error) {
+	handlers.WriteError(w, r, err)
+}

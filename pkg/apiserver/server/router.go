@@ -1,0 +1,86 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"runtime"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/version"
+
+	"github.com/kinc-dev/kinc/pkg/apiserver/filters"
+	"github.com/kinc-dev/kinc/pkg/apiserver/handlers"
+	kincversion "github.com/kinc-dev/kinc/pkg/version"
+)
+
+type router struct {
+	api       *handlers.API
+	discovery *handlers.Discovery
+	ready     func(context.Context) error
+	openapi   http.Handler // nil: 404
+	log       *slog.Logger
+}
+
+func newRouter(api *handlers.API, d *handlers.Discovery, ready func(context.Context) error, log *slog.Logger) *router {
+	return &router{api: api, discovery: d, ready: ready, log: log}
+}
+
+func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	info, _ := filters.RequestInfoFrom(r.Context())
+	p := r.URL.Path
+	switch {
+	case info.IsResourceRequest:
+		rt.api.ServeResource(w, r, info)
+	case p == "/healthz" || p == "/livez" || strings.HasPrefix(p, "/healthz/") || strings.HasPrefix(p, "/livez/"):
+		writeText(w, http.StatusOK, "ok")
+	case p == "/readyz" || strings.HasPrefix(p, "/readyz/"):
+		if err := rt.ready(r.Context()); err != nil {
+			rt.log.Warn("readyz failed", "err", err)
+			writeText(w, http.StatusInternalServerError, "[-]"+err.Error()+"\nreadyz check failed")
+			return
+		}
+		writeText(w, http.StatusOK, "ok")
+	case p == "/version":
+		writeVersion(w)
+	case p == "/api" || p == "/api/":
+		rt.discovery.ServeRoot(w, r, true)
+	case p == "/apis" || p == "/apis/":
+		rt.discovery.ServeRoot(w, r, false)
+	case info.APIPrefix == "api" && info.APIVersion != "":
+		if !rt.discovery.ServeGroupVersion(w, schema.GroupVersion{Version: info.APIVersion}) {
+			http.NotFound(w, r)
+		}
+	case info.APIPrefix == "apis" && info.APIVersion != "":
+		if !rt.discovery.ServeGroupVersion(w, schema.GroupVersion{Group: info.APIGroup, Version: info.APIVersion}) {
+			http.NotFound(w, r)
+		}
+	case info.APIPrefix == "apis" && info.APIGroup != "":
+		if !rt.discovery.ServeGroup(w, info.APIGroup) {
+			http.NotFound(w, r)
+		}
+	case strings.HasPrefix(p, "/openapi/") && rt.openapi != nil:
+		rt.openapi.ServeHTTP(w, r)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func writeText(w http.ResponseWriter, code int, s string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	_, _ = w.Write([]byte(s))
+}
+
+// writeVersion serves /version: the Kubernetes API level kinc implements,
+// with kinc's own version as build metadata.
+func writeVersion(w http.ResponseWriter) {
+	kv := kincversion.KubernetesVersion
+	parts := strings.SplitN(strings.TrimPrefix(kv, "v"), ".", 3)
+	info := version.Info{Major: parts[0], Minor: parts[1], GitVersion: kv + "+kinc." + strings.TrimPrefix(kincversion.Version(), "v"),
+		GitCommit: kincversion.Get().GitCommit, GitTreeState: "clean", GoVersion: runtime.Version(), Compiler: runtime.Compiler,
+		Platform: runtime.GOOS + "/" + runtime.GOARCH}
+	handlers.WriteJSON(w, http.StatusOK, info)
+}
