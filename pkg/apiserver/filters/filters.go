@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -182,4 +183,41 @@ func isLongRunning(info handlers.RequestInfo) bool {
 
 func writeStatus(w http.ResponseWriter, r *http.Request, err error) {
 	handlers.WriteError(w, r, err)
+}
+
+// WithRequestLog logs every request at debug level (--v=4 and up): verb,
+// path, user, status and latency, as upstream's httplog does at -v=3.
+func WithRequestLog(next http.Handler, log *slog.Logger) http.Handler {
+	if !log.Enabled(context.Background(), slog.LevelDebug) {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		user := ""
+		if u, ok := UserFrom(r.Context()); ok {
+			user = u.Name
+		}
+		log.Debug("HTTP", "verb", r.Method, "URI", r.URL.RequestURI(), "user", user, "status", rec.status,
+			"latency", time.Since(start), "userAgent", r.UserAgent())
+	})
+}
+
+// statusRecorder remembers the status code; it keeps Flush working for
+// watches and log streams.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
 }

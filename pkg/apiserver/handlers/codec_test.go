@@ -39,7 +39,7 @@ func TestAggregatedVersion(t *testing.T) {
 	t.Parallel()
 	for accept, want := range map[string]string{
 		"application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json": "v2",
-		"application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json":                                                                   "v2beta1",
+		"application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json":                                                                      "v2beta1",
 		"application/json": "",
 		"":                 "",
 		"application/json,application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList": "",

@@ -90,6 +90,7 @@ func New(opts *Options, log *slog.Logger) (*Server, error) {
 	var h http.Handler = mux
 	h = filters.WithAuthorization(h, authorizer, log)
 	h = filters.WithMaxInFlight(h, opts.MaxRequestsInflight, opts.MaxMutatingRequestsInflight)
+	h = filters.WithRequestLog(h, log)
 	h = filters.WithAuthentication(h, authenticators, opts.AnonymousAuth, log)
 	h = filters.WithRequestInfo(h)
 	h = filters.WithPanicRecovery(h, log)
