@@ -59,10 +59,16 @@ type resourceSpec struct {
 	strategy       registry.Strategy
 	statusStrategy registry.Strategy // nil: no /status
 	attrs          registry.AttrFunc
+	cacheAttrs     registry.AttrFunc // the watch cache's, when wider than attrs
 	nameFunc       apivalidation.ValidateNameFunc
 	scale          bool // has /scale (autoscaling/v1 Scale)
 	ttlSeconds     uint64
 	createOnUpdate bool
+	// storedAs, when set, serves this resource from the storage of another
+	// (sharesWith), converting objects on the way: events.k8s.io/v1 events
+	// are core/v1 events.
+	storedAs   *converter
+	sharesWith schema.GroupVersionResource
 }
 
 var (
@@ -110,9 +116,10 @@ func catalog(st strategies) []resourceSpec {
 		{gvk: core.WithKind("Event"), name: "events", singular: "event", shortNames: []string{"ev"},
 			namespaced: true, keyRoot: "/events", verbs: allVerbs, ttlSeconds: 3600,
 			newFunc: func() runtime.Object { return &corev1.Event{} }, newList: func() runtime.Object { return &corev1.EventList{} },
-			strategy: st.event, attrs: event.GetAttrs},
+			strategy: st.event, attrs: event.GetAttrs, cacheAttrs: eventAttrs},
 		{gvk: eventsv1.SchemeGroupVersion.WithKind("Event"), name: "events", singular: "event", shortNames: []string{"ev"},
-			namespaced: true, keyRoot: "/events.k8s.io/events", verbs: allVerbs, ttlSeconds: 3600,
+			namespaced: true, keyRoot: "/events", verbs: allVerbs, ttlSeconds: 3600,
+			storedAs: &eventsConverter, sharesWith: core.WithResource("events"),
 			newFunc: func() runtime.Object { return &eventsv1.Event{} }, newList: func() runtime.Object { return &eventsv1.EventList{} },
 			strategy: st.eventV1, attrs: eventsv1reg.GetAttrs},
 		{gvk: coordinationv1.SchemeGroupVersion.WithKind("Lease"), name: "leases", singular: "lease",

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -189,6 +190,35 @@ func TestIntegrationSemantics(t *testing.T) {
 			Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 80}}, Selector: map[string]string{"app": "web"}}}, metav1.CreateOptions{})
 		if err != nil || created.Spec.ClusterIP == "" || created.Spec.ClusterIP == "10.96.0.1" {
 			t.Errorf("service cluster IP allocation: %v %+v", err, created)
+		}
+	})
+
+	t.Run("events in both APIs", func(t *testing.T) {
+		now := metav1.NewMicroTime(time.Now())
+		core := &corev1.Event{ObjectMeta: metav1.ObjectMeta{Name: "core-ev", Namespace: ns},
+			InvolvedObject: corev1.ObjectReference{Kind: "Pod", Namespace: ns, Name: "solo"}, Reason: "Tested",
+			Message: "from core", Type: corev1.EventTypeNormal, Source: corev1.EventSource{Component: "test"},
+			FirstTimestamp: metav1.Now(), LastTimestamp: metav1.Now(), Count: 1}
+		if _, err := cs.CoreV1().Events(ns).Create(ctx, core, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		v1 := &eventsv1.Event{ObjectMeta: metav1.ObjectMeta{Name: "v1-ev", Namespace: ns}, EventTime: now,
+			ReportingController: "kinc.dev/test", ReportingInstance: "test-1", Action: "Testing", Reason: "Tested",
+			Regarding: corev1.ObjectReference{Kind: "Pod", Namespace: ns, Name: "other"}, Note: "from events.k8s.io", Type: corev1.EventTypeNormal}
+		if _, err := cs.EventsV1().Events(ns).Create(ctx, v1, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := cs.EventsV1().Events(ns).Get(ctx, "core-ev", metav1.GetOptions{})
+		if err != nil || got.Note != "from core" || got.Regarding.Name != "solo" {
+			t.Errorf("core event through events.k8s.io: %v %+v", err, got)
+		}
+		list, err := cs.CoreV1().Events(ns).List(ctx, metav1.ListOptions{FieldSelector: "involvedObject.name=other"})
+		if err != nil || len(list.Items) != 1 || list.Items[0].Message != "from events.k8s.io" {
+			t.Errorf("events.k8s.io event through core, by involvedObject.name: %v %+v", err, list)
+		}
+		v1list, err := cs.EventsV1().Events(ns).List(ctx, metav1.ListOptions{FieldSelector: "regarding.name=solo"})
+		if err != nil || len(v1list.Items) != 1 || v1list.Items[0].Name != "core-ev" {
+			t.Errorf("events.k8s.io list by regarding.name: %v %+v", err, v1list)
 		}
 	})
 

@@ -47,12 +47,6 @@ func newStoreSet(opts *Options, etcd *clientv3.Client, clk clock.WithTicker, log
 	specs := catalog(st)
 	for i := range specs {
 		spec := &specs[i]
-		raw, err := etcd3.New(etcd3.Config{Client: etcd, Codec: storageCodec(spec.gvk.GroupVersion()),
-			NewFunc: spec.newFunc, Prefix: opts.EtcdPrefix, Clock: clk})
-		if err != nil {
-			set.stop()
-			return nil, fmt.Errorf("storage for %s: %w", spec.name, err)
-		}
 		attrs := spec.attrs
 		if attrs == nil {
 			attrs = storage.DefaultClusterScopedAttrs
@@ -60,18 +54,39 @@ func newStoreSet(opts *Options, etcd *clientv3.Client, clk clock.WithTicker, log
 				attrs = storage.DefaultNamespaceScopedAttrs
 			}
 		}
-		c, err := cacher.New(cacher.Config{Storage: raw, ResourcePrefix: spec.keyRoot, NewFunc: spec.newFunc,
-			NewListFunc: spec.newList, GetAttrs: attrs, Clock: clk, Logger: log.With("resource", spec.name)})
-		if err != nil {
-			set.stop()
-			return nil, fmt.Errorf("watch cache for %s: %w", spec.name, err)
+		var store storage.Interface
+		if spec.storedAs != nil {
+			shared, ok := set.byGVR[spec.sharesWith]
+			if !ok {
+				set.stop()
+				return nil, fmt.Errorf("%s shares the storage of %s, which must come first", spec.name, spec.sharesWith)
+			}
+			store = convertingStore{Interface: shared.Storage, c: *spec.storedAs}
+		} else {
+			raw, err := etcd3.New(etcd3.Config{Client: etcd, Codec: storageCodec(spec.gvk.GroupVersion()),
+				NewFunc: spec.newFunc, Prefix: opts.EtcdPrefix, Clock: clk})
+			if err != nil {
+				set.stop()
+				return nil, fmt.Errorf("storage for %s: %w", spec.name, err)
+			}
+			cacheAttrs := spec.cacheAttrs
+			if cacheAttrs == nil {
+				cacheAttrs = attrs
+			}
+			c, err := cacher.New(cacher.Config{Storage: raw, ResourcePrefix: spec.keyRoot, NewFunc: spec.newFunc,
+				NewListFunc: spec.newList, GetAttrs: cacheAttrs, Clock: clk, Logger: log.With("resource", spec.name)})
+			if err != nil {
+				set.stop()
+				return nil, fmt.Errorf("watch cache for %s: %w", spec.name, err)
+			}
+			set.cachers = append(set.cachers, c)
+			store = c
 		}
-		set.cachers = append(set.cachers, c)
 		st := &generic.Store{
 			Resource: schema.GroupResource{Group: spec.gvk.Group, Resource: spec.name}, Kind: spec.gvk,
 			Namespaced: spec.namespaced, KeyRoot: spec.keyRoot, NewFunc: spec.newFunc, NewListFunc: spec.newList,
 			Strategy: spec.strategy, StatusStrategy: spec.statusStrategy, GetAttrs: attrs, NameFunc: spec.nameFunc,
-			Storage: c, Clock: clk, AllowCreateOnUpdate: spec.createOnUpdate,
+			Storage: store, Clock: clk, AllowCreateOnUpdate: spec.createOnUpdate,
 		}
 		if spec.ttlSeconds > 0 {
 			ttl := spec.ttlSeconds
