@@ -205,8 +205,13 @@ func (i *Instance) Log() string {
 
 func (i *Instance) waitReady(t testing.TB) {
 	t.Helper()
+	// The admin certificate: /readyz needs credentials with --anonymous-auth=false.
+	admin, err := tls.X509KeyPair(i.Config.CertData, i.Config.KeyData)
+	if err != nil {
+		t.Fatal(err)
+	}
 	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{
-		TLSClientConfig: &tls.Config{RootCAs: i.CA.Pool()}}}
+		TLSClientConfig: &tls.Config{RootCAs: i.CA.Pool(), Certificates: []tls.Certificate{admin}}}}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	for {
