@@ -19,8 +19,14 @@ var gvrNamespaces = corev1.SchemeGroupVersion.WithResource("namespaces")
 // namespaceChecker allows creates only in existing, active namespaces.
 type namespaceChecker struct{ store *generic.Store }
 
+// The namespace is looked up in the watch cache (resourceVersion "0"); one
+// the cache has not seen yet is looked up in etcd before the create is
+// refused, so creating a namespace and then its content works at once.
 func (c namespaceChecker) CheckNamespace(ctx context.Context, ns string) error {
 	obj, err := c.store.Get(ctx, "", ns, &metav1.GetOptions{ResourceVersion: "0"})
+	if apierrors.IsNotFound(err) {
+		obj, err = c.store.Get(ctx, "", ns, nil)
+	}
 	if apierrors.IsNotFound(err) {
 		return apierrors.NewNotFound(schema.GroupResource{Resource: "namespaces"}, ns)
 	}

@@ -40,6 +40,8 @@ type Options struct {
 	KubeletClientCertificate string
 	KubeletClientKey         string
 
+	Profiling bool
+
 	Verbosity int
 }
 
@@ -55,6 +57,7 @@ func NewOptions() *Options {
 		ServiceClusterIPRange:       "10.96.0.0/12",
 		MaxRequestsInflight:         400,
 		MaxMutatingRequestsInflight: 200,
+		Profiling:                   true,
 	}
 }
 
@@ -80,6 +83,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.MaxMutatingRequestsInflight, "max-mutating-requests-inflight", o.MaxMutatingRequestsInflight, "The maximum number of mutating requests in flight at a given time. 0 means no limit.")
 	fs.StringVar(&o.KubeletClientCertificate, "kubelet-client-certificate", o.KubeletClientCertificate, "Path to a client cert file for TLS to kubelets.")
 	fs.StringVar(&o.KubeletClientKey, "kubelet-client-key", o.KubeletClientKey, "Path to a client key file for TLS to kubelets.")
+	fs.BoolVar(&o.Profiling, "profiling", o.Profiling, "Enable profiling via web interface host:port/debug/pprof/")
 	fs.IntVar(&o.Verbosity, "v", o.Verbosity, "number for the log level verbosity")
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
 	"runtime"
 	"strings"
 
@@ -20,6 +21,7 @@ type router struct {
 	discovery *handlers.Discovery
 	ready     func(context.Context) error
 	openapi   http.Handler // nil: 404
+	profiling bool
 	log       *slog.Logger
 }
 
@@ -60,6 +62,8 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if !rt.discovery.ServeGroup(w, info.APIGroup) {
 			http.NotFound(w, r)
 		}
+	case rt.profiling && strings.HasPrefix(p, "/debug/pprof"):
+		servePprof(w, r)
 	case strings.HasPrefix(p, "/openapi/") && rt.openapi != nil:
 		rt.openapi.ServeHTTP(w, r)
 	default:
@@ -83,4 +87,20 @@ func writeVersion(w http.ResponseWriter) {
 		GitCommit: kincversion.Get().GitCommit, GitTreeState: "clean", GoVersion: runtime.Version(), Compiler: runtime.Compiler,
 		Platform: runtime.GOOS + "/" + runtime.GOARCH}
 	handlers.WriteJSON(w, http.StatusOK, info)
+}
+
+// servePprof serves Go's profiles under /debug/pprof/ (--profiling).
+func servePprof(w http.ResponseWriter, r *http.Request) {
+	switch strings.TrimPrefix(r.URL.Path, "/debug/pprof/") {
+	case "profile":
+		pprof.Profile(w, r)
+	case "trace":
+		pprof.Trace(w, r)
+	case "symbol":
+		pprof.Symbol(w, r)
+	case "cmdline":
+		pprof.Cmdline(w, r)
+	default:
+		pprof.Index(w, r)
+	}
 }

@@ -42,6 +42,13 @@ func TestIntegrationCacher(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(c.Stop)
+		// A cache can replay only what happened after its first list; the
+		// suite's stores start empty, so wait for that list before use.
+		select {
+		case <-c.ready:
+		case <-time.After(10 * time.Second):
+			t.Fatal("cacher not ready after 10s")
+		}
 		return storagetest.Fixture{
 			Store: c,
 			Compact: func(ctx context.Context, rev int64) error {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"reflect"
 	"strings"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
@@ -123,7 +124,22 @@ func (s *store) Create(ctx context.Context, key string, obj, out runtime.Object,
 	if out == nil {
 		return nil
 	}
-	return s.decode(key, data, out, resp.Header.Revision)
+	return s.stored(key, obj, data, out, resp.Header.Revision)
+}
+
+// stored fills out with what was just written: a copy of obj when out is of
+// its type (several times cheaper than decoding data again), else data
+// decoded.
+func (s *store) stored(key string, obj runtime.Object, data []byte, out runtime.Object, rev int64) error {
+	dst, src := reflect.ValueOf(out), reflect.ValueOf(obj)
+	if dst.Type() != src.Type() || dst.Kind() != reflect.Pointer {
+		return s.decode(key, data, out, rev)
+	}
+	dst.Elem().Set(reflect.ValueOf(obj.DeepCopyObject()).Elem())
+	if err := s.versioner.UpdateObject(out, uint64(rev)); err != nil {
+		return storage.NewInvalidObjError(key, err)
+	}
+	return nil
 }
 
 // Get implements storage.Interface.
