@@ -27,11 +27,12 @@ generate: ## generate: regenerate committed generated code (OpenAPI definitions)
 .PHONY: node-image
 node-image: build ## node-image: build the kinc node image (Debian rootfs, containerd, our binaries)
 	hack/ensure-docker.sh
-	hack/not-yet.sh "the node image build ('kinc build node-image', issue #4)"
+	hack/ensure-debootstrap.sh
+	$(BIN_DIR)/kinc build node-image --bin-dir $(BIN_DIR)
 
 .PHONY: cluster
 cluster: node-image ## cluster: build everything, start Docker if needed, create a cluster and say how to use it
-	hack/not-yet.sh "cluster creation ('kinc create cluster', issue #6)"
+	$(BIN_DIR)/kinc create cluster --name $(CLUSTER_NAME) --wait 2m
 
 # ---- Testing ----------------------------------------------------------------
 .PHONY: unit
@@ -43,13 +44,11 @@ integration: build ## integration: tests that start real processes (etcd, apiser
 	hack/test.sh -run 'Integration' ./...
 
 .PHONY: e2e
-e2e: build ## e2e: end-to-end tests against real Docker containers (starts Docker if needed)
-	hack/ensure-docker.sh
+e2e: node-image ## e2e: end-to-end tests against real Docker containers (starts Docker, builds the node image once)
 	hack/test.sh -tags e2e -timeout $(TEST_TIMEOUT) ./e2e/...
 
 .PHONY: test
-test: build ## test: the full suite (unit, integration and e2e); makes sure a Docker engine is up first
-	hack/ensure-docker.sh
+test: node-image ## test: the full suite (unit, integration and e2e); starts Docker and builds the node image first
 	hack/test.sh -tags e2e -timeout $(TEST_TIMEOUT) ./...
 
 .PHONY: bench
