@@ -1,0 +1,202 @@
+// Package kubeletconfig reads the kubelet's KubeletConfiguration file
+// (kubelet.config.k8s.io/v1beta1) into our own struct with upstream's field
+// names, strictly: a field we do not implement is an error naming it.
+package kubeletconfig
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
+)
+
+// APIVersion and Kind identify a KubeletConfiguration document.
+const (
+	APIVersion = "kubelet.config.k8s.io/v1beta1"
+	Kind       = "KubeletConfiguration"
+)
+
+// KubeletConfiguration is the subset of upstream's KubeletConfiguration
+// that kinc's kubelet implements. Zero values mean "kubelet default"
+// (filled in by Default).
+type KubeletConfiguration struct {
+	metav1.TypeMeta `json:",inline"`
+
+	// Address and Port are where the kubelet API listens (0.0.0.0:10250).
+	Address string `json:"address,omitempty"`
+	Port    int32  `json:"port,omitempty"`
+	// HealthzBindAddress and HealthzPort serve plain-HTTP /healthz
+	// (127.0.0.1:10248); port 0 after defaulting disables it.
+	HealthzBindAddress string `json:"healthzBindAddress,omitempty"`
+	HealthzPort        *int32 `json:"healthzPort,omitempty"`
+
+	// StaticPodPath is the directory of static pod manifests; empty: none.
+	StaticPodPath string `json:"staticPodPath,omitempty"`
+	// FileCheckFrequency is how often StaticPodPath is re-read (20s).
+	FileCheckFrequency metav1.Duration `json:"fileCheckFrequency,omitempty"`
+
+	ClusterDNS    []string `json:"clusterDNS,omitempty"`
+	ClusterDomain string   `json:"clusterDomain,omitempty"`
+	// ResolvConf is the host resolver file pods with dnsPolicy Default use.
+	ResolvConf string `json:"resolvConf,omitempty"`
+
+	// CgroupDriver is "cgroupfs" or "systemd" and must match the runtime's.
+	CgroupDriver string `json:"cgroupDriver,omitempty"`
+	// CgroupRoot is the parent of the kubepods hierarchy ("/").
+	CgroupRoot string `json:"cgroupRoot,omitempty"`
+
+	Authentication Authentication `json:"authentication,omitempty"`
+	Authorization  Authorization  `json:"authorization,omitempty"`
+
+	TLSCertFile       string `json:"tlsCertFile,omitempty"`
+	TLSPrivateKeyFile string `json:"tlsPrivateKeyFile,omitempty"`
+
+	NodeStatusUpdateFrequency metav1.Duration `json:"nodeStatusUpdateFrequency,omitempty"`
+	NodeStatusReportFrequency metav1.Duration `json:"nodeStatusReportFrequency,omitempty"`
+	NodeLeaseDurationSeconds  int32           `json:"nodeLeaseDurationSeconds,omitempty"`
+	SyncFrequency             metav1.Duration `json:"syncFrequency,omitempty"`
+
+	MaxPods int32  `json:"maxPods,omitempty"`
+	PodCIDR string `json:"podCIDR,omitempty"`
+
+	// PodLogsDir is where container logs go (/var/log/pods).
+	PodLogsDir string `json:"podLogsDir,omitempty"`
+
+	// ContainerRuntimeEndpoint is the CRI socket; the flag wins when set.
+	ContainerRuntimeEndpoint string `json:"containerRuntimeEndpoint,omitempty"`
+}
+
+// Authentication configures who may call the kubelet API.
+type Authentication struct {
+	X509      X509Authentication      `json:"x509,omitempty"`
+	Anonymous AnonymousAuthentication `json:"anonymous,omitempty"`
+}
+
+// X509Authentication: client certificates signed by ClientCAFile are accepted.
+type X509Authentication struct {
+	ClientCAFile string `json:"clientCAFile,omitempty"`
+}
+
+// AnonymousAuthentication: kinc's kubelet supports only Enabled=false.
+type AnonymousAuthentication struct {
+	Enabled *bool `json:"enabled,omitempty"`
+}
+
+// Authorization: kinc's kubelet supports only "AlwaysAllow" for
+// authenticated clients (any verified client certificate).
+type Authorization struct {
+	Mode string `json:"mode,omitempty"`
+}
+
+// Load reads and strictly decodes path, then applies defaults and validates.
+func Load(path string) (*KubeletConfiguration, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read kubelet config: %w", err)
+	}
+	cfg, err := Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("kubelet config %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// Parse strictly decodes a KubeletConfiguration document, defaults and validates it.
+func Parse(data []byte) (*KubeletConfiguration, error) {
+	cfg := &KubeletConfiguration{}
+	if err := yaml.UnmarshalStrict(data, cfg); err != nil {
+		return nil, err
+	}
+	if cfg.APIVersion != APIVersion || cfg.Kind != Kind {
+		return nil, fmt.Errorf("want apiVersion %s and kind %s, got %q and %q", APIVersion, Kind, cfg.APIVersion, cfg.Kind)
+	}
+	Default(cfg)
+	if err := Validate(cfg); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// Default fills zero values with upstream's kubelet defaults.
+func Default(c *KubeletConfiguration) {
+	if c.APIVersion == "" {
+		c.APIVersion, c.Kind = APIVersion, Kind
+	}
+	if c.Address == "" {
+		c.Address = "0.0.0.0"
+	}
+	if c.Port == 0 {
+		c.Port = 10250
+	}
+	if c.HealthzBindAddress == "" {
+		c.HealthzBindAddress = "127.0.0.1"
+	}
+	if c.HealthzPort == nil {
+		p := int32(10248)
+		c.HealthzPort = &p
+	}
+	durations := []struct {
+		d   *metav1.Duration
+		def time.Duration
+	}{
+		{&c.FileCheckFrequency, 20 * time.Second},
+		{&c.NodeStatusUpdateFrequency, 10 * time.Second},
+		{&c.NodeStatusReportFrequency, 5 * time.Minute},
+		{&c.SyncFrequency, time.Minute},
+	}
+	for _, d := range durations {
+		if d.d.Duration == 0 {
+			d.d.Duration = d.def
+		}
+	}
+	if c.PodLogsDir == "" {
+		c.PodLogsDir = "/var/log/pods"
+	}
+	if c.ClusterDomain == "" {
+		c.ClusterDomain = "cluster.local"
+	}
+	if c.ResolvConf == "" {
+		c.ResolvConf = "/etc/resolv.conf"
+	}
+	if c.CgroupDriver == "" {
+		c.CgroupDriver = "cgroupfs"
+	}
+	if c.CgroupRoot == "" {
+		c.CgroupRoot = "/"
+	}
+	if c.NodeLeaseDurationSeconds == 0 {
+		c.NodeLeaseDurationSeconds = 40
+	}
+	if c.MaxPods == 0 {
+		c.MaxPods = 110
+	}
+	if c.Authorization.Mode == "" {
+		c.Authorization.Mode = "AlwaysAllow"
+	}
+}
+
+// Validate rejects values kinc's kubelet does not implement.
+func Validate(c *KubeletConfiguration) error {
+	if c.CgroupDriver != "cgroupfs" && c.CgroupDriver != "systemd" {
+		return fmt.Errorf("cgroupDriver: unsupported value %q (cgroupfs, systemd)", c.CgroupDriver)
+	}
+	if c.Authentication.Anonymous.Enabled != nil && *c.Authentication.Anonymous.Enabled {
+		return fmt.Errorf("authentication.anonymous.enabled: true is not supported")
+	}
+	switch c.Authorization.Mode {
+	case "AlwaysAllow", "Webhook":
+		// Webhook is accepted for kubeadm compatibility and behaves like
+		// AlwaysAllow for clients with a verified certificate.
+	default:
+		return fmt.Errorf("authorization.mode: unsupported value %q", c.Authorization.Mode)
+	}
+	if c.Port < 0 || c.Port > 65535 {
+		return fmt.Errorf("port: %d out of range", c.Port)
+	}
+	if c.MaxPods < 0 {
+		return fmt.Errorf("maxPods: must not be negative")
+	}
+	return nil
+}
