@@ -39,7 +39,7 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeText(w, http.StatusOK, "ok")
 	case p == "/readyz" || strings.HasPrefix(p, "/readyz/"):
 		if err := rt.ready(r.Context()); err != nil {
-			rt.log.Warn("readyz failed", "err", err)
+			rt.log.Debug("readyz failed", "err", err)
 			writeText(w, http.StatusInternalServerError, "[-]"+err.Error()+"\nreadyz check failed")
 			return
 		}
