@@ -41,6 +41,7 @@ unit: ## unit: hermetic unit tests (go test -short ./...)
 
 .PHONY: integration
 integration: build ## integration: tests that start real processes (etcd, apiserver, containerd)
+	hack/ensure-test-deps.sh
 	hack/test.sh -run 'Integration' ./...
 
 .PHONY: e2e
@@ -49,6 +50,7 @@ e2e: node-image ## e2e: end-to-end tests against real Docker containers (starts 
 
 .PHONY: test
 test: node-image ## test: the full suite (unit, integration and e2e); starts Docker and builds the node image first
+	hack/ensure-test-deps.sh
 	hack/test.sh -tags e2e -timeout $(TEST_TIMEOUT) ./...
 
 .PHONY: bench
