@@ -1,5 +1,13 @@
-// Package manifests embeds kinc's static-pod and addon templates
-// (control-plane manifests written into /etc/kubernetes/manifests of a node).
-// The templates arrive with the cluster-creation work; the package exists so
-// the layout of DESIGN.md §4 is in place.
+// Package manifests embeds kinc's static-pod templates: the control-plane
+// manifests written into /etc/kubernetes/manifests of a node, shaped like
+// kubeadm's (hostNetwork, labels component=<name> and tier=control-plane,
+// a sorted --flag=value command). The templates get the command and node
+// address from pkg/cluster/internal/nodeconfig, which decides the flags.
 package manifests
+
+import "embed"
+
+// ControlPlane holds controlplane/<component>.yaml, text/template files.
+//
+//go:embed controlplane/*.yaml
+var ControlPlane embed.FS

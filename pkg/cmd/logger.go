@@ -3,6 +3,7 @@ package cmd
 import (
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"sync"
 
@@ -16,6 +17,10 @@ type Logger struct {
 	w         io.Writer
 	verbosity log.Level
 	quiet     bool
+	// terminal: w is a terminal, so status lines are redrawn in place;
+	// statusLine: one is on screen now (other lines clear it first).
+	terminal   bool
+	statusLine bool
 }
 
 var _ log.Logger = (*Logger)(nil)
@@ -48,7 +53,57 @@ func (l *Logger) write(prefix, msg string, always bool) {
 	if !strings.HasSuffix(msg, "\n") {
 		msg += "\n"
 	}
+	if l.statusLine {
+		prefix = clearLine + prefix
+		l.statusLine = false
+	}
 	fmt.Fprint(l.w, prefix+msg)
+}
+
+// clearLine returns the cursor to the start of the line and erases it.
+const clearLine = "\r\x1b[K"
+
+// SetTerminal tells the logger its writer is a terminal, enabling
+// status lines redrawn in place (cli.StatusWriter).
+func (l *Logger) SetTerminal(t bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.terminal = t
+}
+
+// WriteStatus draws a status line in place on a terminal; final ends it.
+// Elsewhere only final lines are written. Quiet suppresses both.
+func (l *Logger) WriteStatus(line string, final bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.quiet || l.verbosity < 0 {
+		return
+	}
+	switch {
+	case l.terminal && final:
+		fmt.Fprint(l.w, clearLine+line+"\n")
+		l.statusLine = false
+	case l.terminal:
+		fmt.Fprint(l.w, clearLine+line)
+		l.statusLine = true
+	case final:
+		fmt.Fprintln(l.w, line)
+	}
+}
+
+// IsSmartTerminal reports whether w is a terminal that understands cursor
+// movement: a character device, with TERM set and not "dumb".
+func IsSmartTerminal(w io.Writer, getenv func(string) string) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	if err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+		return false
+	}
+	term := getenv("TERM")
+	return term != "" && term != "dumb"
 }
 
 func (l *Logger) Warn(m string)                    { l.write("WARNING: ", m, false) }

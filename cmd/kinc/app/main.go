@@ -17,6 +17,7 @@ import (
 func Main() {
 	streams := cmd.StandardIOStreams()
 	logger := cmd.NewLogger(streams.ErrOut, 0)
+	logger.SetTerminal(cmd.IsSmartTerminal(streams.ErrOut, os.Getenv))
 	if err := Run(logger, streams, os.Args[1:]); err != nil {
 		os.Exit(1)
 	}

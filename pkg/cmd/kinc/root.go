@@ -5,7 +5,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kinc-dev/kinc/pkg/cmd"
+	"github.com/kinc-dev/kinc/pkg/cmd/kinc/build"
 	"github.com/kinc-dev/kinc/pkg/cmd/kinc/completion"
+	"github.com/kinc-dev/kinc/pkg/cmd/kinc/create"
+	"github.com/kinc-dev/kinc/pkg/cmd/kinc/delete"
+	"github.com/kinc-dev/kinc/pkg/cmd/kinc/export"
+	"github.com/kinc-dev/kinc/pkg/cmd/kinc/get"
+	"github.com/kinc-dev/kinc/pkg/cmd/kinc/load"
 	"github.com/kinc-dev/kinc/pkg/cmd/kinc/version"
 	"github.com/kinc-dev/kinc/pkg/log"
 )
@@ -43,7 +49,13 @@ Each node runs systemd, containerd and kinc's own control plane, laid out like a
 	c.SetErr(streams.ErrOut)
 	c.PersistentFlags().Int32VarP(&flags.verbosity, "verbosity", "v", 0, "info log verbosity, higher value produces more output")
 	c.PersistentFlags().BoolVarP(&flags.quiet, "quiet", "q", false, "silence all stderr output")
+	c.AddCommand(build.NewCommand(logger, streams))
 	c.AddCommand(version.NewCommand(logger, streams))
 	c.AddCommand(completion.NewCommand(logger, streams))
+	c.AddCommand(create.NewCommand(logger, streams))
+	c.AddCommand(delete.NewCommand(logger, streams))
+	c.AddCommand(get.NewCommand(logger, streams))
+	c.AddCommand(export.NewCommand(logger, streams))
+	c.AddCommand(load.NewCommand(logger, streams))
 	return c
 }

@@ -1,0 +1,119 @@
+// Package config is the step that writes each node's configuration: the
+// kubelet's config.yaml and kubeadm-flags.env, the default CNI config and
+// routes to the other nodes' pod ranges, and containerdConfigPatches
+// (containerd is then restarted).
+package config
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+
+	"github.com/kinc-dev/kinc/pkg/cluster/internal/create/actions"
+	"github.com/kinc-dev/kinc/pkg/cluster/internal/nodeconfig"
+	"github.com/kinc-dev/kinc/pkg/cluster/internal/tomlpatch"
+	"github.com/kinc-dev/kinc/pkg/cluster/nodes"
+	"github.com/kinc-dev/kinc/pkg/cluster/nodeutils"
+)
+
+// containerdConfigs are the files containerdConfigPatches are merged into:
+// the live config and the per-cgroup-driver variants the node image's
+// kinc-node-setup copies over it at every boot.
+var containerdConfigs = [...]string{
+	"/etc/containerd/config.toml",
+	"/etc/containerd/config-cgroupfs.toml",
+	"/etc/containerd/config-systemd.toml",
+}
+
+type action struct{}
+
+// NewAction returns the step.
+func NewAction() actions.Action { return action{} }
+
+// Execute implements actions.Action.
+func (action) Execute(ctx context.Context, actx *actions.ActionContext) error {
+	actx.Status.Start("Writing configuration 📜")
+	return actions.ForEachNode(actx.Nodes, func(i int, n nodes.Node) error {
+		nc := actx.NodeConfigs[i]
+		files, err := Files(actx, nc)
+		if err != nil {
+			return fmt.Errorf("node %s: %w", n, err)
+		}
+		if err := nodeutils.WriteFiles(ctx, n, files); err != nil {
+			return err
+		}
+		// kubeadm leaves an empty manifests directory on workers too: the
+		// kubelet's staticPodPath.
+		if err := n.CommandContext(ctx, "mkdir", "-p", nodeconfig.ManifestsDir).Run(); err != nil {
+			return fmt.Errorf("create %s on %s: %w", nodeconfig.ManifestsDir, n, err)
+		}
+		if !actx.Config.Networking.DisableDefaultCNI {
+			if err := addRoutes(ctx, n, nc, actx.NodeConfigs); err != nil {
+				return err
+			}
+		}
+		if len(actx.Config.ContainerdConfigPatches) > 0 {
+			return patchContainerd(ctx, n, actx.Config.ContainerdConfigPatches)
+		}
+		return nil
+	})
+}
+
+// Files renders a node's kubelet config, flags and CNI config.
+func Files(actx *actions.ActionContext, nc nodeconfig.Node) ([]nodeutils.File, error) {
+	kubelet, err := nodeconfig.KubeletConfig(actx.Config, nc)
+	if err != nil {
+		return nil, err
+	}
+	files := []nodeutils.File{
+		{Path: nodeconfig.KubeletConfigPath, Mode: 0o644, Data: kubelet},
+		{Path: nodeconfig.KubeletFlagsPath, Mode: 0o644, Data: nodeconfig.KubeletFlags(nc)},
+	}
+	if !actx.Config.Networking.DisableDefaultCNI {
+		cni, err := nodeconfig.CNIConfig(nc.PodCIDR)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, nodeutils.File{Path: nodeconfig.CNIConfigPath, Mode: 0o644, Data: cni})
+	}
+	return files, nil
+}
+
+// addRoutes routes the other nodes' pod ranges through them, so pods
+// reach each other across nodes (what kindnetd does in kind).
+func addRoutes(ctx context.Context, n nodes.Node, self nodeconfig.Node, all []nodeconfig.Node) error {
+	for _, other := range all {
+		if other.Name == self.Name {
+			continue
+		}
+		if err := n.CommandContext(ctx, "ip", "route", "replace", other.PodCIDR, "via", other.IP).Run(); err != nil {
+			return fmt.Errorf("route pods of %s from %s: %w", other.Name, n, err)
+		}
+	}
+	return nil
+}
+
+func patchContainerd(ctx context.Context, n nodes.Node, patches []string) error {
+	var files []nodeutils.File
+	for _, path := range containerdConfigs {
+		var out bytes.Buffer
+		if err := n.CommandContext(ctx, "cat", path).SetStdout(&out).Run(); err != nil {
+			if path == containerdConfigs[0] {
+				return fmt.Errorf("read containerd config of %s: %w", n, err)
+			}
+			continue // an image without per-driver variants
+		}
+		merged, err := tomlpatch.Merge(out.String(), patches...)
+		if err != nil {
+			return fmt.Errorf("containerdConfigPatches on %s:%s: %w", n, path, err)
+		}
+		files = append(files, nodeutils.File{Path: path, Mode: 0o644, Data: []byte(merged)})
+	}
+	if err := nodeutils.WriteFiles(ctx, n, files); err != nil {
+		return err
+	}
+	if err := n.CommandContext(ctx, "systemctl", "restart", "containerd").Run(); err != nil {
+		return fmt.Errorf("restart containerd on %s after containerdConfigPatches: %w", n, err)
+	}
+	return nil
+}

@@ -1,0 +1,134 @@
+// Package controlplane is the step that starts Kubernetes: it writes the
+// static pods into the control-plane node, starts every node's kubelet
+// (systemd) and waits until the apiserver answers /readyz through the port
+// published on the host.
+package controlplane
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/kinc-dev/kinc/pkg/cluster/constants"
+	"github.com/kinc-dev/kinc/pkg/cluster/internal/create/actions"
+	"github.com/kinc-dev/kinc/pkg/cluster/internal/nodeconfig"
+	"github.com/kinc-dev/kinc/pkg/cluster/nodes"
+	"github.com/kinc-dev/kinc/pkg/cluster/nodeutils"
+	"github.com/kinc-dev/kinc/pkg/pki"
+)
+
+type action struct{}
+
+// NewAction returns the step.
+func NewAction() actions.Action { return action{} }
+
+// Execute implements actions.Action.
+func (action) Execute(ctx context.Context, actx *actions.ActionContext) error {
+	actx.Status.Start("Starting control-plane 🕹️")
+	for i, n := range actx.Nodes {
+		if n.Role() != constants.ControlPlaneRole {
+			continue
+		}
+		pods, err := nodeconfig.StaticPods(actx.Config, actx.NodeConfigs[i])
+		if err != nil {
+			return err
+		}
+		files := make([]nodeutils.File, len(pods))
+		for j, p := range pods {
+			files[j] = nodeutils.File{Path: p.Path, Mode: 0o600, Data: p.Data}
+		}
+		if err := nodeutils.WriteFiles(ctx, n, files); err != nil {
+			return err
+		}
+	}
+	if err := actions.ForEachNode(actx.Nodes, func(_ int, n nodes.Node) error { return StartKubelet(ctx, n) }); err != nil {
+		return err
+	}
+	endpoint, err := actx.Provider.APIServerEndpoint(ctx, actx.Config.Name)
+	if err != nil {
+		return err
+	}
+	client, err := HTTPClient(actx.PKI)
+	if err != nil {
+		return err
+	}
+	err = WaitForReadyz(ctx, client, "https://"+endpoint, actx.PollInterval, actx.ReadyTimeout)
+	if err != nil {
+		cp, cpErr := nodeutils.ControlPlane(actx.Nodes)
+		if cpErr == nil {
+			return fmt.Errorf("%w\n\nlast kubelet log lines on %s:\n%s", err, cp, kubeletLog(ctx, cp))
+		}
+		return err
+	}
+	return nil
+}
+
+// StartKubelet (re)starts the kubelet unit of a node now that its config
+// exists. An image without /usr/bin/kubelet cannot run a cluster yet.
+func StartKubelet(ctx context.Context, n nodes.Node) error {
+	if err := n.CommandContext(ctx, "test", "-x", "/usr/bin/kubelet").Run(); err != nil {
+		return fmt.Errorf("node %s has no kubelet (/usr/bin/kubelet): rebuild the node image (`make node-image`) once cmd/kubelet exists: %w", n, err)
+	}
+	// Until now the kubelet exited at once for want of its config and
+	// systemd restarted it every second, which can trip the unit's start
+	// limit; clear that first.
+	if err := n.CommandContext(ctx, "systemctl", "reset-failed", "kubelet").Run(); err != nil {
+		return fmt.Errorf("reset the kubelet unit on %s: %w", n, err)
+	}
+	if err := n.CommandContext(ctx, "systemctl", "restart", "kubelet").Run(); err != nil {
+		return fmt.Errorf("start the kubelet on %s: %w", n, err)
+	}
+	return nil
+}
+
+// HTTPClient returns a client trusting the cluster CA that authenticates as
+// kubernetes-admin.
+func HTTPClient(tree *pki.ClusterPKI) (*http.Client, error) {
+	if tree == nil {
+		return nil, errors.New("internal error: no cluster PKI")
+	}
+	cert, err := tls.X509KeyPair(tree.Admin.CertPEM, tree.Admin.KeyPEM)
+	if err != nil {
+		return nil, fmt.Errorf("admin client certificate: %w", err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(tree.CA.CertPEM)
+	return &http.Client{
+		Timeout:   5 * time.Second,
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{cert}}},
+	}, nil
+}
+
+// WaitForReadyz polls <server>/readyz until it answers 200.
+func WaitForReadyz(ctx context.Context, client *http.Client, server string, interval, timeout time.Duration) error {
+	return actions.Poll(ctx, interval, timeout, "the apiserver at "+server+"/readyz", func(ctx context.Context) (bool, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, server+"/readyz", nil)
+		if err != nil {
+			return true, err
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return false, err
+		}
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			return true, nil
+		}
+		return false, fmt.Errorf("%s: %s", resp.Status, bytes.TrimSpace(body))
+	})
+}
+
+func kubeletLog(ctx context.Context, n nodes.Node) string {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	var out bytes.Buffer
+	_ = n.CommandContext(ctx, "journalctl", "--no-pager", "-n", "30", "-u", "kubelet.service").SetStdout(&out).SetStderr(&out).Run()
+	return out.String()
+}

@@ -1,0 +1,186 @@
+package nodeconfig
+
+import (
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/spf13/pflag"
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/kinc-dev/kinc/pkg/apiserver/server"
+	"github.com/kinc-dev/kinc/pkg/cluster/config"
+)
+
+func cluster(t *testing.T, doc string) (*config.Cluster, []Node) {
+	t.Helper()
+	c, err := config.Load([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	config.SetDefaults(c, "img")
+	if err := config.Validate(c); err != nil {
+		t.Fatal(err)
+	}
+	names := make([]string, len(c.Nodes))
+	for i := range names {
+		names[i] = "n" + string(rune('0'+i))
+	}
+	nodes, err := Nodes(c, names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range nodes {
+		nodes[i].IP = "172.18.0." + string(rune('2'+i))
+	}
+	return c, nodes
+}
+
+func TestFlagListsSortedAndInSyncWithAPIServer(t *testing.T) {
+	t.Parallel()
+	if !sort.StringsAreSorted(apiServerFlags) || !sort.StringsAreSorted(schedulerFlags) {
+		t.Fatal("flag lists must be sorted")
+	}
+	fs := pflag.NewFlagSet("kube-apiserver", pflag.ContinueOnError)
+	server.NewOptions().AddFlags(fs)
+	var real []string
+	fs.VisitAll(func(f *pflag.Flag) { real = append(real, f.Name) })
+	sort.Strings(real)
+	if strings.Join(real, ",") != strings.Join(apiServerFlags, ",") {
+		t.Fatalf("apiServerFlags out of date:\nhave %v\nwant %v", apiServerFlags, real)
+	}
+}
+
+func TestStaticPods(t *testing.T) {
+	t.Parallel()
+	c, nodes := cluster(t, `kind: Cluster
+apiVersion: kinc.dev/v1alpha4
+networking: {serviceSubnet: 10.100.0.0/16}
+kubeadmConfigPatches:
+- |
+  kind: ClusterConfiguration
+  apiServer:
+    extraArgs: {max-requests-inflight: "800", v: "4"}
+  etcd:
+    local:
+      extraArgs: {snapshot-count: "5000"}
+`)
+	files, err := StaticPods(c, nodes[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 3 {
+		t.Fatalf("%d files", len(files))
+	}
+	for _, f := range files {
+		var pod corev1.Pod
+		if err := yaml.UnmarshalStrict(f.Data, &pod); err != nil {
+			t.Fatalf("%s does not parse as a Pod: %v\n%s", f.Path, err, f.Data)
+		}
+		name := strings.TrimSuffix(strings.TrimPrefix(f.Path, ManifestsDir+"/"), ".yaml")
+		if pod.Name != name || pod.Namespace != "kube-system" || !pod.Spec.HostNetwork ||
+			pod.Labels["component"] != name || pod.Labels["tier"] != "control-plane" {
+			t.Errorf("%s: metadata %+v hostNetwork %v", f.Path, pod.ObjectMeta, pod.Spec.HostNetwork)
+		}
+		cmd := pod.Spec.Containers[0].Command
+		if cmd[0] != name || !sort.StringsAreSorted(cmd[1:]) {
+			t.Errorf("%s: command %v", f.Path, cmd)
+		}
+		joined := strings.Join(cmd, " ")
+		switch name {
+		case "kube-apiserver":
+			for _, want := range []string{"--advertise-address=172.18.0.2", "--etcd-servers=https://127.0.0.1:2379",
+				"--max-requests-inflight=800", "--service-cluster-ip-range=10.100.0.0/16", "--v=4"} {
+				if !strings.Contains(joined, want) {
+					t.Errorf("apiserver command lacks %s: %s", want, joined)
+				}
+			}
+			if pod.Spec.Containers[0].Image != "registry.k8s.io/kube-apiserver:v1.37.2" {
+				t.Errorf("image %s", pod.Spec.Containers[0].Image)
+			}
+		case "etcd":
+			for _, want := range []string{"--initial-cluster=n0=https://172.18.0.2:2380", "--snapshot-count=5000", "--data-dir=/var/lib/etcd"} {
+				if !strings.Contains(joined, want) {
+					t.Errorf("etcd command lacks %s: %s", want, joined)
+				}
+			}
+		case "kube-scheduler":
+			if joined != "kube-scheduler --authentication-kubeconfig=/etc/kubernetes/scheduler.conf --authorization-kubeconfig=/etc/kubernetes/scheduler.conf --bind-address=127.0.0.1 --kubeconfig=/etc/kubernetes/scheduler.conf --leader-elect=true" {
+				t.Errorf("scheduler command %s", joined)
+			}
+		}
+	}
+}
+
+func TestUnknownSchedulerFlag(t *testing.T) {
+	t.Parallel()
+	c, nodes := cluster(t, "kind: Cluster\napiVersion: kinc.dev/v1alpha4\nkubeadmConfigPatches:\n- |\n  kind: ClusterConfiguration\n  scheduler:\n    extraArgs: {profiling: \"false\"}\n")
+	_, err := StaticPods(c, nodes[0])
+	if err == nil || !strings.Contains(err.Error(), "scheduler.extraArgs: --profiling not implemented by kinc's kube-scheduler") {
+		t.Fatalf("error %v", err)
+	}
+}
+
+func TestKubeletConfigPatches(t *testing.T) {
+	t.Parallel()
+	c, nodes := cluster(t, `kind: Cluster
+apiVersion: kinc.dev/v1alpha4
+nodes:
+- role: control-plane
+- role: worker
+  kubeadmConfigPatches:
+  - |
+    kind: KubeletConfiguration
+    maxPods: 20
+    evictionHard:
+      nodefs.available: "0%"
+      nodefs.inodesFree: "0%"
+kubeadmConfigPatches:
+- |
+  kind: KubeletConfiguration
+  maxPods: 50
+- |
+  kind: JoinConfiguration
+  nodeRegistration:
+    kubeletExtraArgs:
+      node-labels: "pool=workers"
+`)
+	cp, err := KubeletConfig(c, nodes[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := KubeletConfig(c, nodes[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(cp), "maxPods: 50") || !strings.Contains(string(w), "maxPods: 20") || strings.Contains(string(w), "eviction") {
+		t.Errorf("control plane:\n%s\nworker:\n%s", cp, w)
+	}
+	if NodeLabels(nodes[0]) != "node-role.kubernetes.io/control-plane=" || NodeLabels(nodes[1]) != "pool=workers" {
+		t.Errorf("labels %q %q", NodeLabels(nodes[0]), NodeLabels(nodes[1]))
+	}
+	if got := string(KubeletFlags(nodes[1])); got != `KUBELET_KUBEADM_ARGS="--container-runtime-endpoint=unix:///run/containerd/containerd.sock --node-ip=172.18.0.3 --node-labels=pool=workers"`+"\n" {
+		t.Errorf("flags %s", got)
+	}
+}
+
+func TestPodCIDRAndDNS(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		subnet string
+		i      int
+		want   string
+	}{{"10.244.0.0/16", 0, "10.244.0.0/24"}, {"10.244.0.0/16", 3, "10.244.3.0/24"}, {"10.0.0.0/8", 300, "10.1.44.0/24"}, {"10.244.0.0/24", 1, ""}} {
+		got, err := PodCIDR(tt.subnet, tt.i)
+		if (tt.want == "") != (err != nil) || got != tt.want {
+			t.Errorf("PodCIDR(%s, %d) = %q, %v; want %q", tt.subnet, tt.i, got, err, tt.want)
+		}
+	}
+	if dns, _ := ClusterDNS("10.96.0.0/16"); dns != "10.96.0.10" {
+		t.Errorf("dns %s", dns)
+	}
+	if _, err := CNIConfig("10.244.0.0/24"); err != nil {
+		t.Error(err)
+	}
+}

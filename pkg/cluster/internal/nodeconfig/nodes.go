@@ -1,0 +1,50 @@
+package nodeconfig
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/kinc-dev/kinc/pkg/cluster/config"
+)
+
+// Nodes describes the nodes of a defaulted, valid config, named names (in
+// config order): role, pod range, labels and the node's patches (the
+// cluster's, then its own). IPs and cgroup drivers are left for later.
+func Nodes(cfg *config.Cluster, names []string) ([]Node, error) {
+	if len(names) != len(cfg.Nodes) {
+		return nil, fmt.Errorf("internal error: %d names for %d nodes", len(names), len(cfg.Nodes))
+	}
+	out := make([]Node, len(cfg.Nodes))
+	for i, n := range cfg.Nodes {
+		docs := append(append([]string{}, cfg.KubeadmConfigPatches...), n.KubeadmConfigPatches...)
+		patches, err := config.ParsePatches(docs)
+		if err != nil {
+			return nil, fmt.Errorf("node %s: %w", names[i], err)
+		}
+		cidr, err := PodCIDR(cfg.Networking.PodSubnet, i)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = Node{Name: names[i], Role: n.Role, PodCIDR: cidr, Labels: n.Labels, Patches: patches}
+	}
+	return out, nil
+}
+
+// Check renders every file of every node with placeholder addresses, so a
+// config kinc's kubelet or control plane would reject fails before anything
+// is created.
+func Check(cfg *config.Cluster, nodes []Node) error {
+	var errs []error
+	for i, n := range nodes {
+		n.IP = fmt.Sprintf("10.255.255.%d", i+1)
+		if _, err := KubeletConfig(cfg, n); err != nil {
+			errs = append(errs, fmt.Errorf("node %s: %w", n.Name, err))
+		}
+		if n.Role == config.ControlPlaneRole {
+			if _, err := StaticPods(cfg, n); err != nil {
+				errs = append(errs, fmt.Errorf("node %s: %w", n.Name, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,48 @@
+// Package imagearchive is `kinc load image-archive`.
+package imagearchive
+
+import (
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kinc-dev/kinc/pkg/cluster"
+	"github.com/kinc-dev/kinc/pkg/cluster/constants"
+	"github.com/kinc-dev/kinc/pkg/cmd"
+	"github.com/kinc-dev/kinc/pkg/internal/cli"
+	"github.com/kinc-dev/kinc/pkg/log"
+)
+
+type flagpole struct {
+	name  string
+	nodes []string
+}
+
+// NewCommand returns `kinc load image-archive`.
+func NewCommand(logger log.Logger, _ cmd.IOStreams) *cobra.Command {
+	flags := &flagpole{}
+	c := &cobra.Command{
+		Use:   "image-archive <IMAGE.tar> [IMAGE.tar...]",
+		Short: "Loads image archives (docker save format) into the nodes' containerd",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			name := cli.ClusterName(c.Flags(), flags.name, os.Getenv)
+			p, err := cluster.NewProvider(cluster.ProviderWithLogger(logger))
+			if err != nil {
+				return err
+			}
+			if len(args) > 1 {
+				logger.Warn("loading several archives imports each separately; merging them into one archive is faster")
+			}
+			for _, a := range args {
+				if err := p.LoadImageArchive(c.Context(), name, a, flags.nodes); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVarP(&flags.name, "name", "n", constants.DefaultClusterName, "the cluster name")
+	c.Flags().StringSliceVar(&flags.nodes, "nodes", nil, "comma separated list of nodes to load images into (default: all)")
+	return c
+}
