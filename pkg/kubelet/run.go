@@ -78,6 +78,7 @@ func Run(ctx context.Context, opts *Options, logger *slog.Logger) error {
 			return fmt.Errorf("load kubeconfig: %w", err)
 		}
 		restCfg.UserAgent = "kubelet/" + version.KubernetesVersion + " (linux) kinc"
+		restCfg.QPS, restCfg.Burst = 50, 100 // upstream's kubeAPIQPS/kubeAPIBurst defaults, not client-go's 5/10
 		if client, err = kubernetes.NewForConfig(restCfg); err != nil {
 			return err
 		}

@@ -1,0 +1,353 @@
+//go:build e2e
+
+package node
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"debug/elf"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/client"
+	"github.com/docker/docker/pkg/stdcopy"
+
+	"github.com/kinc-dev/kinc/pkg/cluster"
+	"github.com/kinc-dev/kinc/pkg/cluster/constants"
+	kinccmd "github.com/kinc-dev/kinc/pkg/cmd"
+	"github.com/kinc-dev/kinc/pkg/cmd/kinc"
+)
+
+// busyboxImage is the workload image: Debian's static busybox, imported
+// with docker import (no registry), loaded with `kinc load docker-image`.
+const busyboxImage = "kinc-e2e/busybox:1"
+
+// busyboxApplets are the commands the image links to /bin/busybox.
+var busyboxApplets = []string{"sh", "echo", "sleep", "cat", "env", "httpd", "wget", "ls", "ps", "true", "false", "kill", "hostname", "id"}
+
+// env is a running cluster of one control-plane node for a test or a
+// benchmark.
+type env struct {
+	tb         testing.TB
+	ctx        context.Context
+	cli        *client.Client
+	name       string // cluster
+	node       string // its control-plane node container
+	kubeconfig string
+}
+
+func dockerClient(tb testing.TB) *client.Client {
+	tb.Helper()
+	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := cli.Ping(context.Background()); err != nil {
+		tb.Fatalf("docker engine does not answer: %v (run hack/ensure-docker.sh)", err)
+	}
+	tb.Cleanup(func() { cli.Close() })
+	return cli
+}
+
+// nodeImage returns the node image to use: this version's, else
+// kinc/node:latest; without either the caller is skipped (make node-image
+// builds one; make e2e does it first).
+func nodeImage(tb testing.TB, cli *client.Client) string {
+	tb.Helper()
+	if img := os.Getenv("KINC_E2E_NODE_IMAGE"); img != "" {
+		return img
+	}
+	for _, img := range []string{cluster.DefaultNodeImage(), "kinc/node:latest"} {
+		if _, err := cli.ImageInspect(context.Background(), img); err == nil {
+			return img
+		}
+	}
+	tb.Skipf("neither %s nor kinc/node:latest is present (build one with `make node-image`)", cluster.DefaultNodeImage())
+	return ""
+}
+
+// newEnv deletes what an earlier run of cluster name left, builds the
+// busybox image, creates the cluster and loads the image into it. The
+// cluster is deleted when tb ends.
+func newEnv(ctx context.Context, tb testing.TB, name string) *env {
+	tb.Helper()
+	if _, err := exec.LookPath("kubectl"); err != nil {
+		tb.Skip("kubectl is not installed (DESIGN.md §6: the real kubectl is the client here)")
+	}
+	cli := dockerClient(tb)
+	img := nodeImage(tb, cli)
+	lockNodeStops(tb)
+	busybox := staticBusybox(ctx, tb)
+	e := &env{tb: tb, ctx: ctx, cli: cli, name: name, node: name + "-control-plane",
+		kubeconfig: filepath.Join(tb.TempDir(), "kubeconfig")}
+	e.removeNodes()
+	tb.Cleanup(e.removeNodes)
+
+	importBusybox(ctx, tb, cli, busybox)
+	start := time.Now()
+	e.kinc("create", "cluster", "--name", name, "--image", img, "--wait", "90s", "--kubeconfig", e.kubeconfig)
+	tb.Logf("cluster %s created from %s in %s", name, img, since(start))
+	start = time.Now()
+	e.kinc("load", "docker-image", busyboxImage, "--name", name)
+	tb.Logf("%s loaded in %s", busyboxImage, since(start))
+	return e
+}
+
+// removeNodes force-removes the cluster's node containers and their
+// volumes (what `kinc delete cluster` does, without needing a kubeconfig).
+func (e *env) removeNodes() {
+	list, err := e.cli.ContainerList(context.Background(), container.ListOptions{All: true,
+		Filters: filters.NewArgs(filters.Arg("label", constants.ClusterLabelKey+"="+e.name))})
+	if err != nil {
+		e.tb.Errorf("list containers: %v", err)
+		return
+	}
+	for _, c := range list {
+		if err := e.cli.ContainerRemove(context.Background(), c.ID, container.RemoveOptions{Force: true, RemoveVolumes: true}); err != nil {
+			e.tb.Errorf("remove %s: %v", c.Names, err)
+		}
+	}
+}
+
+// kinc runs the kinc CLI in process.
+func (e *env) kinc(args ...string) string {
+	e.tb.Helper()
+	var out, errOut bytes.Buffer
+	c := kinc.NewCommand(kinccmd.NewLogger(&errOut, 0), kinccmd.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+	c.SetArgs(args)
+	if err := c.ExecuteContext(e.ctx); err != nil {
+		e.tb.Fatalf("kinc %s: %v\n%s", strings.Join(args, " "), err, errOut.String())
+	}
+	return out.String()
+}
+
+// kubectl runs the real kubectl against the cluster; stdin may be "".
+func (e *env) kubectl(stdin string, args ...string) (string, error) {
+	cmd := exec.CommandContext(e.ctx, "kubectl", append([]string{"--kubeconfig", e.kubeconfig, "--request-timeout", "20s"}, args...)...)
+	cmd.Stdin = strings.NewReader(stdin)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return string(out), fmt.Errorf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out), nil
+}
+
+func (e *env) mustKubectl(stdin string, args ...string) string {
+	e.tb.Helper()
+	out, err := e.kubectl(stdin, args...)
+	if err != nil {
+		e.tb.Fatal(err)
+	}
+	return out
+}
+
+// exec runs a command in the node container (docker exec) and returns its
+// stdout; a non-zero exit is an error carrying stdout and stderr.
+func (e *env) exec(cmd ...string) (string, error) {
+	ex, err := e.cli.ContainerExecCreate(e.ctx, e.node, container.ExecOptions{Cmd: cmd, AttachStdout: true, AttachStderr: true})
+	if err != nil {
+		return "", err
+	}
+	att, err := e.cli.ContainerExecAttach(e.ctx, ex.ID, container.ExecAttachOptions{})
+	if err != nil {
+		return "", err
+	}
+	defer att.Close()
+	var stdout, stderr bytes.Buffer
+	if _, err := stdcopy.StdCopy(&stdout, &stderr, att.Reader); err != nil {
+		return "", err
+	}
+	insp, err := e.cli.ContainerExecInspect(e.ctx, ex.ID)
+	if err != nil {
+		return "", err
+	}
+	if insp.ExitCode != 0 {
+		return stdout.String(), fmt.Errorf("docker exec %s %s: exit %d: %s%s", e.node, strings.Join(cmd, " "), insp.ExitCode, stdout.String(), stderr.String())
+	}
+	return stdout.String(), nil
+}
+
+func (e *env) mustExec(cmd ...string) string {
+	e.tb.Helper()
+	out, err := e.exec(cmd...)
+	if err != nil {
+		e.tb.Fatal(err)
+	}
+	return out
+}
+
+// eventually polls cond every interval until it returns true or timeout
+// passes; then it fails with what describe returns. It returns how long it
+// took.
+func (e *env) eventually(timeout, interval time.Duration, what string, cond func() bool, describe func() string) time.Duration {
+	e.tb.Helper()
+	start := time.Now()
+	for !cond() {
+		if time.Since(start) > timeout {
+			msg := ""
+			if describe != nil {
+				msg = describe()
+			}
+			e.tb.Fatalf("%s: not after %s\n%s", what, timeout, msg)
+		}
+		time.Sleep(interval)
+	}
+	return time.Since(start)
+}
+
+// describe returns `kubectl describe` of an object, for failure messages.
+func (e *env) describe(args ...string) func() string {
+	return func() string {
+		out, _ := e.kubectl("", append([]string{"describe"}, args...)...)
+		return out
+	}
+}
+
+// kubeletPID returns the kubelet's PID in the node.
+func (e *env) kubeletPID() string {
+	e.tb.Helper()
+	return strings.TrimSpace(e.mustExec("pidof", "kubelet"))
+}
+
+// vmRSS returns VmRSS in MB of a process in the node.
+func (e *env) vmRSS(pid string) float64 {
+	e.tb.Helper()
+	status := e.mustExec("cat", "/proc/"+pid+"/status")
+	for _, line := range strings.Split(status, "\n") {
+		if f := strings.Fields(line); len(f) == 3 && f[0] == "VmRSS:" && f[2] == "kB" {
+			var kb float64
+			fmt.Sscan(f[1], &kb)
+			return kb / 1024
+		}
+	}
+	e.tb.Fatalf("no VmRSS in /proc/%s/status:\n%s", pid, status)
+	return 0
+}
+
+// staticBusybox returns the path of a statically linked busybox, installing
+// Debian's busybox-static with apt when it is missing and this is root on
+// Debian; elsewhere the caller is skipped.
+func staticBusybox(ctx context.Context, tb testing.TB) string {
+	tb.Helper()
+	const path = "/bin/busybox"
+	if isStatic(path) {
+		return path
+	}
+	if _, err := os.Stat("/etc/debian_version"); err != nil || os.Geteuid() != 0 {
+		tb.Skipf("no static %s and not root on Debian: install busybox-static (apt-get install -y busybox-static) to build the workload image", path)
+	}
+	tb.Logf("installing busybox-static with apt")
+	install := func() error {
+		cmd := exec.CommandContext(ctx, "apt-get", "install", "-y", "-qq", "busybox-static")
+		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("apt-get install busybox-static: %v\n%s", err, out)
+		}
+		return nil
+	}
+	if err := install(); err != nil {
+		update := exec.CommandContext(ctx, "apt-get", "update", "-qq")
+		if out, uerr := update.CombinedOutput(); uerr != nil {
+			tb.Skipf("%v; apt-get update: %v\n%s", err, uerr, out)
+		}
+		if err := install(); err != nil {
+			tb.Skip(err)
+		}
+	}
+	if !isStatic(path) {
+		tb.Skipf("%s is still not a static binary after installing busybox-static", path)
+	}
+	return path
+}
+
+// isStatic reports whether path is an ELF executable without an
+// interpreter (statically linked).
+func isStatic(path string) bool {
+	f, err := elf.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			return false
+		}
+	}
+	return true
+}
+
+// importBusybox imports busyboxImage: a rootfs of /bin/busybox and links to
+// it, made here and given to docker import.
+func importBusybox(ctx context.Context, tb testing.TB, cli *client.Client, busybox string) {
+	tb.Helper()
+	bin, err := os.ReadFile(busybox)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	write := func(h *tar.Header, data []byte) {
+		h.ModTime = time.Unix(0, 0)
+		if err := tw.WriteHeader(h); err != nil {
+			tb.Fatal(err)
+		}
+		if _, err := tw.Write(data); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	for _, d := range []string{"bin/", "etc/", "tmp/", "proc/", "sys/", "dev/", "var/", "root/"} {
+		mode := int64(0o755)
+		if d == "tmp/" {
+			mode = 0o1777
+		}
+		write(&tar.Header{Name: d, Typeflag: tar.TypeDir, Mode: mode}, nil)
+	}
+	write(&tar.Header{Name: "bin/busybox", Typeflag: tar.TypeReg, Mode: 0o755, Size: int64(len(bin))}, bin)
+	for _, a := range busyboxApplets {
+		write(&tar.Header{Name: "bin/" + a, Typeflag: tar.TypeSymlink, Linkname: "busybox"}, nil)
+	}
+	passwd := []byte("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n")
+	write(&tar.Header{Name: "etc/passwd", Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(passwd))}, passwd)
+	if err := tw.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	rc, err := cli.ImageImport(ctx, image.ImportSource{Source: &buf, SourceName: "-"}, busyboxImage,
+		image.ImportOptions{Changes: []string{`CMD ["/bin/sh"]`, `ENV PATH=/bin`}})
+	if err != nil {
+		tb.Fatalf("docker import %s: %v", busyboxImage, err)
+	}
+	_, _ = io.Copy(io.Discard, rc)
+	rc.Close()
+}
+
+func since(t time.Time) time.Duration { return time.Since(t).Round(10 * time.Millisecond) }
+
+// percentile returns the p-th percentile (0 < p ≤ 100, nearest rank) of
+// ds.
+func percentile(ds []time.Duration, p float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	rank := int(p/100*float64(len(s))+0.999999) - 1
+	if rank < 0 {
+		rank = 0
+	}
+	if rank >= len(s) {
+		rank = len(s) - 1
+	}
+	return s[rank]
+}
