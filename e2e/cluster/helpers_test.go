@@ -59,7 +59,7 @@ func main() {
 }
 `
 
-func dockerClient(t *testing.T) *client.Client {
+func dockerClient(t testing.TB) *client.Client {
 	t.Helper()
 	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
 	if err != nil {
@@ -134,7 +134,7 @@ func containers(t *testing.T, cli *client.Client, name string) []container.Summa
 
 // newProvider returns a library provider whose kubeconfig is a file of the
 // test.
-func newProvider(t *testing.T, kubeconfigPath string) *cluster.Provider {
+func newProvider(t testing.TB, kubeconfigPath string) *cluster.Provider {
 	t.Helper()
 	getenv := func(k string) string {
 		if k == "KUBECONFIG" {
