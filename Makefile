@@ -44,9 +44,8 @@ integration: build ## integration: tests that start real processes (etcd, apiser
 	hack/ensure-test-deps.sh
 	hack/test.sh -run 'Integration' ./...
 
-# E2E packages run one at a time (-p 1): node containers started at the same
-# time by different packages have been seen to lose their cgroup v1 "systemd"
-# directory, after which `docker exec` into them fails (see the open issues).
+# E2E packages run one at a time (-p 1): each starts node containers, and on
+# 2 cores parallel clusters mostly measure contention.
 .PHONY: e2e
 e2e: node-image ## e2e: end-to-end tests against real Docker containers (starts Docker, builds the node image once)
 	hack/test.sh -p 1 -tags e2e -timeout $(TEST_TIMEOUT) ./e2e/...

@@ -102,7 +102,7 @@ func TestNodeImage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if inspect.Config.StopSignal != "SIGRTMIN+3" || strings.Join(inspect.Config.Entrypoint, " ") != "/sbin/init" {
+	if inspect.Config.StopSignal != "SIGRTMIN+3" || strings.Join(inspect.Config.Entrypoint, " ") != "/usr/local/bin/kinc-entrypoint /sbin/init" {
 		t.Errorf("image config: stop signal %q, entrypoint %q", inspect.Config.StopSignal, inspect.Config.Entrypoint)
 	}
 	t.Logf("image %s: %d MB", image, inspect.Size/1e6)

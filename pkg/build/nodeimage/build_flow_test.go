@@ -18,7 +18,7 @@ func TestBuildColdWithDebootstrap(t *testing.T) {
 	for _, prefix := range []string{"debootstrap --variant=minbase --include=systemd,", "chroot ", "tar --numeric-owner",
 		"go -C", "docker import", "docker build --quiet -",
 		"docker create --name kinc-build-preload-", "docker start --attach kinc-build-preload-",
-		`docker commit --change ENTRYPOINT ["/sbin/init"]`, "docker rm --force --volumes kinc-build-preload-",
+		`docker commit --change ENTRYPOINT ["/usr/local/bin/kinc-entrypoint", "/sbin/init"]`, "docker rm --force --volumes kinc-build-preload-",
 		"docker tag sha256:committed kinc/node:test"} {
 		if !h.cmder.ran(prefix) {
 			t.Errorf("no %q command; ran:\n%s", prefix, strings.Join(h.cmder.commands(), "\n"))
@@ -58,7 +58,7 @@ func TestBuildColdWithDebootstrap(t *testing.T) {
 	}
 	for _, c := range h.cmder.commands() {
 		if strings.HasPrefix(c, "docker import") {
-			for _, change := range []string{`--change ENTRYPOINT ["/sbin/init"]`,
+			for _, change := range []string{`--change ENTRYPOINT ["/usr/local/bin/kinc-entrypoint", "/sbin/init"]`,
 				"--change ENV container=docker", "LABEL " + LabelDigest + "=" + res.Digest} {
 				if !strings.Contains(c, change) {
 					t.Errorf("docker import lacks %q: %s", change, c)

@@ -6,7 +6,7 @@
 //  2. a layer of what changes from build to build: our kubelet when it is
 //     built, crictl (built from sigs.k8s.io/cri-tools, cached per version),
 //     the containerd config rendered for both cgroup drivers, /kinc/version;
-//  3. both streamed into `docker import` (ENTRYPOINT /sbin/init, STOPSIGNAL
+//  3. both streamed into `docker import` (ENTRYPOINT kinc-entrypoint → /sbin/init, STOPSIGNAL
 //     SIGRTMIN+3, ENV container=docker);
 //  4. component images (kube-apiserver, etcd, pause, …) written as image
 //     archives from our binaries and preloaded into the image's own

@@ -27,7 +27,7 @@ const stopSignal = "SIGRTMIN+3"
 // there; withStopSignal false leaves it to setStopSignal.
 func importChanges(digest, recipeHash string, withStopSignal bool) []string {
 	changes := []string{
-		`ENTRYPOINT ["/sbin/init"]`,
+		`ENTRYPOINT ["/usr/local/bin/kinc-entrypoint", "/sbin/init"]`,
 		"ENV container=docker",
 		fmt.Sprintf("LABEL %s=%s %s=%s %s=%s", LabelDigest, digest, LabelRecipe, recipeHash,
 			LabelVersion, strconv.Quote(version.Version())),

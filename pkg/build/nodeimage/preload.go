@@ -48,7 +48,7 @@ func (b *builder) preload(ctx context.Context, id string, l *layer) (string, err
 		return "", fmt.Errorf("preload the component images (kinc-preload-images failed; its output follows): %w", err)
 	}
 	lines, err := exec.OutputLines(b.cmder.CommandContext(ctx, "docker", "commit",
-		"--change", `ENTRYPOINT ["/sbin/init"]`, "--message", "kinc build node-image: preloaded images", name))
+		"--change", `ENTRYPOINT ["/usr/local/bin/kinc-entrypoint", "/sbin/init"]`, "--message", "kinc build node-image: preloaded images", name))
 	if err != nil || len(lines) == 0 {
 		return "", fmt.Errorf("commit the preloaded image: %w", err)
 	}
