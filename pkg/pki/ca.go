@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"net"
 	"os"
 	"time"
 )
@@ -119,6 +120,36 @@ func (ca *CA) Issue(spec CertSpec) (*KeyPair, error) {
 	if err != nil {
 		return nil, err
 	}
+	return ca.sign(spec, key)
+}
+
+// Renew issues a new certificate for an existing key pair: the same key,
+// subject, DNS names and usages, the IP SANs ips (kubeadm's "certs renew"
+// also keeps the key). A node whose IP changed renews its serving
+// certificates this way. The new certificate is valid for LeafValidity.
+func (ca *CA) Renew(kp *KeyPair, ips []net.IP) (*KeyPair, error) {
+	if kp == nil || kp.Cert == nil || kp.Key == nil {
+		return nil, errors.New("renew certificate: no key pair")
+	}
+	c := kp.Cert
+	spec := CertSpec{
+		CommonName:   c.Subject.CommonName,
+		Organization: c.Subject.Organization,
+		DNSNames:     c.DNSNames,
+		IPs:          ips,
+		Usages:       c.ExtKeyUsage,
+	}
+	if spec.CommonName == "" {
+		return nil, errors.New("renew certificate: common name is empty")
+	}
+	if len(spec.Usages) == 0 {
+		return nil, fmt.Errorf("renew certificate %q: no extended key usage", spec.CommonName)
+	}
+	return ca.sign(spec, kp.Key)
+}
+
+// sign issues a certificate for spec over key's public half.
+func (ca *CA) sign(spec CertSpec, key crypto.Signer) (*KeyPair, error) {
 	serial, err := newSerial()
 	if err != nil {
 		return nil, err

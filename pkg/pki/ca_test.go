@@ -203,3 +203,44 @@ func ipStrings(ips []net.IP) []string {
 	}
 	return out
 }
+
+func TestRenewKeepsKeyNamesAndUsages(t *testing.T) {
+	ca, err := NewCA("kubernetes", testOptions(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := ca.Issue(CertSpec{CommonName: "kube-apiserver", Organization: []string{"o"},
+		DNSNames: []string{"node", "kubernetes"}, IPs: []net.IP{net.ParseIP("172.18.0.2"), net.ParseIP("10.96.0.1")},
+		Usages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ips := []net.IP{net.ParseIP("172.18.0.9"), net.ParseIP("10.96.0.1")}
+	renewed, err := ca.Renew(old, ips)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := renewed.Cert
+	if !signerMatches(old.Key, c.PublicKey) || string(renewed.KeyPEM) != string(old.KeyPEM) {
+		t.Error("the renewed certificate has a new key")
+	}
+	if c.SerialNumber.Cmp(old.Cert.SerialNumber) == 0 {
+		t.Error("serial number reused")
+	}
+	if c.Subject.CommonName != "kube-apiserver" || !slices.Equal(c.Subject.Organization, []string{"o"}) ||
+		!slices.Equal(c.DNSNames, old.Cert.DNSNames) || !slices.Equal(c.ExtKeyUsage, old.Cert.ExtKeyUsage) {
+		t.Errorf("subject/names/usages changed: %v %v %v", c.Subject, c.DNSNames, c.ExtKeyUsage)
+	}
+	if len(c.IPAddresses) != 2 || !c.IPAddresses[0].Equal(ips[0]) || !c.IPAddresses[1].Equal(ips[1]) {
+		t.Errorf("IPs = %v, want %v", c.IPAddresses, ips)
+	}
+	if err := ca.Verify(c, x509.ExtKeyUsageServerAuth); err != nil {
+		t.Error(err)
+	}
+	if _, err := ca.Renew(nil, ips); err == nil {
+		t.Error("renewing nothing must fail")
+	}
+	if _, err := ca.Renew(&KeyPair{Cert: &x509.Certificate{}, Key: old.Key}, ips); err == nil {
+		t.Error("renewing a certificate without a common name must fail")
+	}
+}

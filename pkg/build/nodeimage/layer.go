@@ -17,7 +17,7 @@ import (
 )
 
 // layer is what a build adds over the cached rootfs: containerd configs, our
-// kubelet, crictl, /kinc/version; and the component image archives, which
+// kubelet and kinc-node, crictl, /kinc/version; and the component image archives, which
 // are preloaded into the image's containerd rather than shipped.
 type layer struct {
 	files      []layerFile
@@ -101,6 +101,17 @@ func (b *builder) prepareLayer(ctx context.Context, recipeHash string) (*layer, 
 	default:
 		l.addFile("usr/bin/kubelet", 0o755, p)
 		l.kubelet = true
+	}
+	// kinc-node: readdress at boot and the pod routes (kinc-readdress and
+	// kinc-routes services, which stay inactive without it).
+	switch p, err := checkBinary(b.binDir, "kinc-node", b.arch); {
+	case errors.Is(err, errMissing):
+		b.note("kinc-node not in %s: nodes will not survive a restart with new IPs, nor route pods between nodes", b.binDir)
+	case err != nil:
+		l.cleanup()
+		return nil, err
+	default:
+		l.addFile("usr/local/bin/kinc-node", 0o755, p)
 	}
 	l.addData("kinc/version", 0o644, []byte(fmt.Sprintf("kinc %s\nkubernetes %s\nrecipe %s\n",
 		version.Version(), version.KubernetesVersion, recipeHash)))

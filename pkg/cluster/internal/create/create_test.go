@@ -177,7 +177,7 @@ kubeadmConfigPatches:
 	if !strings.Contains(string(ctd), `config_path = "/etc/containerd/certs.d"`) || !strings.Contains(string(ctd), `sandbox_image = "p"`) {
 		t.Errorf("containerd config not patched:\n%s", ctd)
 	}
-	if cmds := strings.Join(cp.Cmds(), "\n"); !strings.Contains(cmds, "systemctl restart containerd") || !strings.Contains(cmds, "ip route replace 10.244.1.0/24 via 10.0.0.2") {
+	if cmds := strings.Join(cp.Cmds(), "\n"); !strings.Contains(cmds, "systemctl restart containerd") || !strings.Contains(cmds, "systemctl enable --now --quiet kinc-routes.service") {
 		t.Errorf("commands on the control plane:\n%s", cmds)
 	}
 	data, err := os.ReadFile(path)

@@ -1,7 +1,7 @@
 // Package config is the step that writes each node's configuration: the
-// kubelet's config.yaml and kubeadm-flags.env, the default CNI config and
-// routes to the other nodes' pod ranges, and containerdConfigPatches
-// (containerd is then restarted).
+// kubelet's config.yaml and kubeadm-flags.env, the default CNI config with
+// the kinc-routes service (routes to the other nodes' pod ranges), and
+// containerdConfigPatches (containerd is then restarted).
 package config
 
 import (
@@ -24,6 +24,10 @@ var containerdConfigs = [...]string{
 	"/etc/containerd/config-cgroupfs.toml",
 	"/etc/containerd/config-systemd.toml",
 }
+
+// podRoutesUnit is the node image's service keeping the routes to the
+// other nodes' pod ranges (kinc-node routes).
+const podRoutesUnit = "kinc-routes.service"
 
 type action struct{}
 
@@ -48,7 +52,7 @@ func (action) Execute(ctx context.Context, actx *actions.ActionContext) error {
 			return fmt.Errorf("create %s on %s: %w", nodeconfig.ManifestsDir, n, err)
 		}
 		if !actx.Config.Networking.DisableDefaultCNI {
-			if err := addRoutes(ctx, n, nc, actx.NodeConfigs); err != nil {
+			if err := startPodRoutes(ctx, n); err != nil {
 				return err
 			}
 		}
@@ -79,16 +83,13 @@ func Files(actx *actions.ActionContext, nc nodeconfig.Node) ([]nodeutils.File, e
 	return files, nil
 }
 
-// addRoutes routes the other nodes' pod ranges through them, so pods
-// reach each other across nodes (what kindnetd does in kind).
-func addRoutes(ctx context.Context, n nodes.Node, self nodeconfig.Node, all []nodeconfig.Node) error {
-	for _, other := range all {
-		if other.Name == self.Name {
-			continue
-		}
-		if err := n.CommandContext(ctx, "ip", "route", "replace", other.PodCIDR, "via", other.IP).Run(); err != nil {
-			return fmt.Errorf("route pods of %s from %s: %w", other.Name, n, err)
-		}
+// startPodRoutes enables the node image's kinc-routes service, which routes
+// the other nodes' pod ranges through them (what kindnetd does in kind) and
+// follows their addresses across restarts.
+func startPodRoutes(ctx context.Context, n nodes.Node) error {
+	if err := n.CommandContext(ctx, "systemctl", "enable", "--now", "--quiet", podRoutesUnit).Run(); err != nil {
+		return fmt.Errorf("start %s on %s (a node image older than this kinc lacks it: rebuild it with `kinc build node-image`): %w",
+			podRoutesUnit, n, err)
 	}
 	return nil
 }
