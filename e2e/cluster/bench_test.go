@@ -11,9 +11,12 @@ import (
 	"time"
 
 	"github.com/kinc-dev/kinc/pkg/cluster"
+
+	"github.com/kinc-dev/kinc/e2e/framework"
 )
 
-// kindMultiNode is kind's "1 control plane node and 2 workers" example.
+// kindMultiNode is kind's "three node (two workers) cluster config" from its
+// quick start, verbatim.
 const kindMultiNode = `# three node (two workers) cluster config
 kind: Cluster
 apiVersion: kind.x-k8s.io/v1alpha4
@@ -27,7 +30,7 @@ nodes:
 // for 1 and for 1+2 nodes against the baseline of a bare `docker run` of the
 // same node image reaching systemd "running", measured in the same run.
 func BenchmarkCreateCluster(b *testing.B) {
-	cli := dockerClient(b)
+	cli := framework.DockerClient(b)
 	img := cluster.DefaultNodeImage()
 	if _, err := cli.ImageInspect(context.Background(), img); err != nil {
 		img = "kinc/node:latest"

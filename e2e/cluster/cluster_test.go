@@ -25,10 +25,12 @@ import (
 	kinccmd "github.com/kinc-dev/kinc/pkg/cmd"
 	"github.com/kinc-dev/kinc/pkg/cmd/kinc"
 	"github.com/kinc-dev/kinc/pkg/pki/kubeconfig"
+
+	"github.com/kinc-dev/kinc/e2e/framework"
 )
 
 func TestBadConfigsRejectedBeforeAnythingIsCreated(t *testing.T) {
-	cli := dockerClient(t)
+	cli := framework.DockerClient(t)
 	const name = "kinc-e2e-badconfig"
 	cleanupCluster(t, cli, name)
 	p := newProvider(t, filepath.Join(t.TempDir(), "config"))
@@ -51,7 +53,7 @@ func TestBadConfigsRejectedBeforeAnythingIsCreated(t *testing.T) {
 }
 
 func TestMissingNodeImage(t *testing.T) {
-	cli := dockerClient(t)
+	cli := framework.DockerClient(t)
 	const name = "kinc-e2e-noimage"
 	cleanupCluster(t, cli, name)
 	p := newProvider(t, filepath.Join(t.TempDir(), "config"))
@@ -67,8 +69,14 @@ func TestMissingNodeImage(t *testing.T) {
 // run runs the kinc CLI in process.
 func run(t *testing.T, args ...string) (string, error) {
 	t.Helper()
+	return runIn(t, "", args...)
+}
+
+// runIn runs the kinc CLI in process with stdin.
+func runIn(t *testing.T, stdin string, args ...string) (string, error) {
+	t.Helper()
 	var out, errOut bytes.Buffer
-	c := kinc.NewCommand(kinccmd.NewLogger(&errOut, 0), kinccmd.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+	c := kinc.NewCommand(kinccmd.NewLogger(&errOut, 0), kinccmd.IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut})
 	c.SetArgs(args)
 	err := c.Execute()
 	if err != nil {
@@ -78,7 +86,7 @@ func run(t *testing.T, args ...string) (string, error) {
 }
 
 func TestNodesListedReachedAndDeleted(t *testing.T) {
-	cli := dockerClient(t)
+	cli := framework.DockerClient(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	const name = "kinc-e2e-nodes"

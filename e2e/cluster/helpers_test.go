@@ -59,19 +59,6 @@ func main() {
 }
 `
 
-func dockerClient(t testing.TB) *client.Client {
-	t.Helper()
-	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cli.Ping(context.Background()); err != nil {
-		t.Fatalf("docker engine does not answer: %v (run hack/ensure-docker.sh)", err)
-	}
-	t.Cleanup(func() { cli.Close() })
-	return cli
-}
-
 // buildFakeNodeImage builds and imports fakeNodeImage (docker import).
 func buildFakeNodeImage(t *testing.T, cli *client.Client) {
 	t.Helper()

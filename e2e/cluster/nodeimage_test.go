@@ -18,6 +18,8 @@ import (
 	"github.com/docker/docker/client"
 
 	"github.com/kinc-dev/kinc/pkg/cluster"
+
+	"github.com/kinc-dev/kinc/e2e/framework"
 )
 
 const fullConfig = `kind: Cluster
@@ -52,7 +54,7 @@ spec:
 // on the worker; images load into a chosen node; logs export; delete leaves
 // nothing behind. An image without a kubelet must fail naming it.
 func TestCreateWithNodeImage(t *testing.T) {
-	cli := dockerClient(t)
+	cli := framework.DockerClient(t)
 	img := cluster.DefaultNodeImage()
 	if _, err := cli.ImageInspect(context.Background(), img); err != nil {
 		if _, err := cli.ImageInspect(context.Background(), "kinc/node:latest"); err != nil {

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/container"
+
+	"github.com/kinc-dev/kinc/e2e/framework"
 )
 
 const (
@@ -155,7 +157,7 @@ echo "$(( (t - s) / 1000 ))"
 const criSetup = `set -e
 d=/var/lib/kinc-e2e-bench/$1; rm -rf $d; mkdir -p $d; cd $d
 cat > ctr.json <<EOF
-{"metadata": {"name": "c"}, "image": {"image": "docker.io/` + busyboxImage + `"}, "command": ["sleep", "3600"], "log_path": "c.log", "linux": {}}
+{"metadata": {"name": "c"}, "image": {"image": "docker.io/` + framework.BusyboxImage + `"}, "command": ["sleep", "3600"], "log_path": "c.log", "linux": {}}
 EOF
 for i in $(seq 1 $2); do
   cat > pod-$i.json <<EOF
@@ -192,7 +194,7 @@ func (e *env) kubeletStartups(prefix string, n int) ([]time.Duration, time.Durat
 		}
 		fmt.Fprintf(&list, `{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "%s-%d", "labels": {"app": %q}},
  "spec": {"nodeName": %q, "terminationGracePeriodSeconds": 0, "containers": [{"name": "c", "image": %q,
-  "imagePullPolicy": "Never", "command": ["sleep", "3600"]}]}}`, prefix, i, "kinc-"+prefix, e.node, busyboxImage)
+  "imagePullPolicy": "Never", "command": ["sleep", "3600"]}]}}`, prefix, i, "kinc-"+prefix, e.node, framework.BusyboxImage)
 	}
 	list.WriteString("]}")
 	if !json.Valid([]byte(list.String())) {

@@ -3,13 +3,9 @@
 package node
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
-	"debug/elf"
 	"fmt"
-	"io"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
@@ -19,22 +15,14 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/stdcopy"
 
-	"github.com/kinc-dev/kinc/pkg/cluster"
+	"github.com/kinc-dev/kinc/e2e/framework"
 	"github.com/kinc-dev/kinc/pkg/cluster/constants"
 	kinccmd "github.com/kinc-dev/kinc/pkg/cmd"
 	"github.com/kinc-dev/kinc/pkg/cmd/kinc"
 )
-
-// busyboxImage is the workload image: Debian's static busybox, imported
-// with docker import (no registry), loaded with `kinc load docker-image`.
-const busyboxImage = "kinc-e2e/busybox:1"
-
-// busyboxApplets are the commands the image links to /bin/busybox.
-var busyboxApplets = []string{"sh", "echo", "sleep", "cat", "env", "httpd", "wget", "ls", "ps", "true", "false", "kill", "hostname", "id"}
 
 // env is a running cluster of one control-plane node for a test or a
 // benchmark.
@@ -47,36 +35,6 @@ type env struct {
 	kubeconfig string
 }
 
-func dockerClient(tb testing.TB) *client.Client {
-	tb.Helper()
-	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := cli.Ping(context.Background()); err != nil {
-		tb.Fatalf("docker engine does not answer: %v (run hack/ensure-docker.sh)", err)
-	}
-	tb.Cleanup(func() { cli.Close() })
-	return cli
-}
-
-// nodeImage returns the node image to use: this version's, else
-// kinc/node:latest; without either the caller is skipped (make node-image
-// builds one; make e2e does it first).
-func nodeImage(tb testing.TB, cli *client.Client) string {
-	tb.Helper()
-	if img := os.Getenv("KINC_E2E_NODE_IMAGE"); img != "" {
-		return img
-	}
-	for _, img := range []string{cluster.DefaultNodeImage(), "kinc/node:latest"} {
-		if _, err := cli.ImageInspect(context.Background(), img); err == nil {
-			return img
-		}
-	}
-	tb.Skipf("neither %s nor kinc/node:latest is present (build one with `make node-image`)", cluster.DefaultNodeImage())
-	return ""
-}
-
 // newEnv deletes what an earlier run of cluster name left, builds the
 // busybox image, creates the cluster and loads the image into it. The
 // cluster is deleted when tb ends.
@@ -85,22 +43,21 @@ func newEnv(ctx context.Context, tb testing.TB, name string) *env {
 	if _, err := exec.LookPath("kubectl"); err != nil {
 		tb.Skip("kubectl is not installed (DESIGN.md §6: the real kubectl is the client here)")
 	}
-	cli := dockerClient(tb)
-	img := nodeImage(tb, cli)
-	lockNodeStops(tb)
-	busybox := staticBusybox(ctx, tb)
+	cli := framework.DockerClient(tb)
+	img := framework.NodeImage(tb, cli)
+	framework.LockNodeStops(tb)
 	e := &env{tb: tb, ctx: ctx, cli: cli, name: name, node: name + "-control-plane",
 		kubeconfig: filepath.Join(tb.TempDir(), "kubeconfig")}
 	e.removeNodes()
 	tb.Cleanup(e.removeNodes)
 
-	importBusybox(ctx, tb, cli, busybox)
+	framework.ImportBusybox(ctx, tb, cli)
 	start := time.Now()
 	e.kinc("create", "cluster", "--name", name, "--image", img, "--wait", "90s", "--kubeconfig", e.kubeconfig)
 	tb.Logf("cluster %s created from %s in %s", name, img, since(start))
 	start = time.Now()
-	e.kinc("load", "docker-image", busyboxImage, "--name", name)
-	tb.Logf("%s loaded in %s", busyboxImage, since(start))
+	e.kinc("load", "docker-image", framework.BusyboxImage, "--name", name)
+	tb.Logf("%s loaded in %s", framework.BusyboxImage, since(start))
 	return e
 }
 
@@ -233,103 +190,6 @@ func (e *env) vmRSS(pid string) float64 {
 	}
 	e.tb.Fatalf("no VmRSS in /proc/%s/status:\n%s", pid, status)
 	return 0
-}
-
-// staticBusybox returns the path of a statically linked busybox, installing
-// Debian's busybox-static with apt when it is missing and this is root on
-// Debian; elsewhere the caller is skipped.
-func staticBusybox(ctx context.Context, tb testing.TB) string {
-	tb.Helper()
-	const path = "/bin/busybox"
-	if isStatic(path) {
-		return path
-	}
-	if _, err := os.Stat("/etc/debian_version"); err != nil || os.Geteuid() != 0 {
-		tb.Skipf("no static %s and not root on Debian: install busybox-static (apt-get install -y busybox-static) to build the workload image", path)
-	}
-	tb.Logf("installing busybox-static with apt")
-	install := func() error {
-		cmd := exec.CommandContext(ctx, "apt-get", "install", "-y", "-qq", "busybox-static")
-		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("apt-get install busybox-static: %v\n%s", err, out)
-		}
-		return nil
-	}
-	if err := install(); err != nil {
-		update := exec.CommandContext(ctx, "apt-get", "update", "-qq")
-		if out, uerr := update.CombinedOutput(); uerr != nil {
-			tb.Skipf("%v; apt-get update: %v\n%s", err, uerr, out)
-		}
-		if err := install(); err != nil {
-			tb.Skip(err)
-		}
-	}
-	if !isStatic(path) {
-		tb.Skipf("%s is still not a static binary after installing busybox-static", path)
-	}
-	return path
-}
-
-// isStatic reports whether path is an ELF executable without an
-// interpreter (statically linked).
-func isStatic(path string) bool {
-	f, err := elf.Open(path)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	for _, p := range f.Progs {
-		if p.Type == elf.PT_INTERP {
-			return false
-		}
-	}
-	return true
-}
-
-// importBusybox imports busyboxImage: a rootfs of /bin/busybox and links to
-// it, made here and given to docker import.
-func importBusybox(ctx context.Context, tb testing.TB, cli *client.Client, busybox string) {
-	tb.Helper()
-	bin, err := os.ReadFile(busybox)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	write := func(h *tar.Header, data []byte) {
-		h.ModTime = time.Unix(0, 0)
-		if err := tw.WriteHeader(h); err != nil {
-			tb.Fatal(err)
-		}
-		if _, err := tw.Write(data); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	for _, d := range []string{"bin/", "etc/", "tmp/", "proc/", "sys/", "dev/", "var/", "root/"} {
-		mode := int64(0o755)
-		if d == "tmp/" {
-			mode = 0o1777
-		}
-		write(&tar.Header{Name: d, Typeflag: tar.TypeDir, Mode: mode}, nil)
-	}
-	write(&tar.Header{Name: "bin/busybox", Typeflag: tar.TypeReg, Mode: 0o755, Size: int64(len(bin))}, bin)
-	for _, a := range busyboxApplets {
-		write(&tar.Header{Name: "bin/" + a, Typeflag: tar.TypeSymlink, Linkname: "busybox"}, nil)
-	}
-	passwd := []byte("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n")
-	write(&tar.Header{Name: "etc/passwd", Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(passwd))}, passwd)
-	if err := tw.Close(); err != nil {
-		tb.Fatal(err)
-	}
-	rc, err := cli.ImageImport(ctx, image.ImportSource{Source: &buf, SourceName: "-"}, busyboxImage,
-		image.ImportOptions{Changes: []string{`CMD ["/bin/sh"]`, `ENV PATH=/bin`}})
-	if err != nil {
-		tb.Fatalf("docker import %s: %v", busyboxImage, err)
-	}
-	_, _ = io.Copy(io.Discard, rc)
-	rc.Close()
 }
 
 func since(t time.Time) time.Duration { return time.Since(t).Round(10 * time.Millisecond) }

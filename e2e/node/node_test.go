@@ -21,6 +21,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kinc-dev/kinc/e2e/framework"
 )
 
 const testCluster = "kinc-e2e-node"
@@ -44,7 +46,7 @@ spec:
   terminationGracePeriodSeconds: 3
   containers:
   - name: hello
-    image: ` + busyboxImage + `
+    image: ` + framework.BusyboxImage + `
     imagePullPolicy: Never
     command: [sh, -c, 'echo hello-from-kinc; sleep 3600']
 ---
@@ -55,7 +57,7 @@ spec:
   terminationGracePeriodSeconds: 1
   containers:
   - name: crash
-    image: ` + busyboxImage + `
+    image: ` + framework.BusyboxImage + `
     imagePullPolicy: Never
     command: [sh, -c, 'exit 1']
 ---
@@ -66,7 +68,7 @@ spec:
   restartPolicy: Never
   containers:
   - name: env
-    image: ` + busyboxImage + `
+    image: ` + framework.BusyboxImage + `
     imagePullPolicy: Never
     command: [env]
     resources: {limits: {memory: 64Mi}}

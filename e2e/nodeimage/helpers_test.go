@@ -7,9 +7,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -167,21 +165,4 @@ func waitExited(ctx context.Context, t *testing.T, cli *client.Client, id, ctr s
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-}
-
-// lockNodeStops holds the lock e2e/node takes for its cluster's lifetime
-// (see nodeStopLock there): on cgroup v1 a node's systemd shutting down
-// trims the host's empty cgroups, the docker/<id> ones of other node
-// containers included, and `docker exec` into them then fails.
-func lockNodeStops(t *testing.T) {
-	t.Helper()
-	f, err := os.OpenFile("/tmp/kinc-e2e-node-stop.lock", os.O_CREATE|os.O_RDWR, 0o666)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		f.Close()
-		t.Fatalf("flock: %v", err)
-	}
-	t.Cleanup(func() { f.Close() })
 }

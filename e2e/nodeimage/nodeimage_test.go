@@ -22,6 +22,8 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/client"
+
+	"github.com/kinc-dev/kinc/e2e/framework"
 )
 
 const (
@@ -107,7 +109,7 @@ func TestNodeImage(t *testing.T) {
 	}
 	t.Logf("image %s: %d MB", image, inspect.Size/1e6)
 
-	lockNodeStops(t) // the restart below trims other nodes' cgroups on v1
+	framework.LockNodeStops(t) // the restart below trims other nodes' cgroups on v1
 	cleanup(ctx, t, cli)
 	t.Cleanup(func() { cleanup(context.Background(), t, cli) })
 	start := time.Now()

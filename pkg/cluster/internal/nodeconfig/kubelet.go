@@ -37,7 +37,13 @@ type Node struct {
 	Labels map[string]string
 	// Patches are the node's kubeadmConfigPatches after the cluster's.
 	Patches *config.Patches
+	// Taints are the node's taints (key=value:Effect), registered by its
+	// kubelet.
+	Taints []string
 }
+
+// ControlPlaneTaint is the taint kubeadm gives control-plane nodes.
+const ControlPlaneTaint = "node-role.kubernetes.io/control-plane:NoSchedule"
 
 // ClusterDNS returns the cluster DNS service IP: the tenth address of the
 // service subnet, as kubeadm picks it (10.96.0.10).
@@ -133,6 +139,9 @@ func KubeletFlags(n Node) []byte {
 	}
 	if labels := NodeLabels(n); labels != "" {
 		flags = append(flags, "--node-labels="+labels)
+	}
+	if len(n.Taints) > 0 {
+		flags = append(flags, "--register-with-taints="+strings.Join(n.Taints, ","))
 	}
 	sort.Strings(flags)
 	return []byte(fmt.Sprintf("KUBELET_KUBEADM_ARGS=%q\n", strings.Join(flags, " ")))

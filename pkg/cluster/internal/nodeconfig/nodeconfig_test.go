@@ -163,6 +163,24 @@ kubeadmConfigPatches:
 	if got := string(KubeletFlags(nodes[1])); got != `KUBELET_KUBEADM_ARGS="--container-runtime-endpoint=unix:///run/containerd/containerd.sock --node-ip=172.18.0.3 --node-labels=pool=workers"`+"\n" {
 		t.Errorf("flags %s", got)
 	}
+	if got := string(KubeletFlags(nodes[0])); !strings.Contains(got, " --register-with-taints=node-role.kubernetes.io/control-plane:NoSchedule") {
+		t.Errorf("a control plane with workers is not tainted: %s", got)
+	}
+}
+
+// TestSingleNodeControlPlaneTakesPods: like kind, a cluster of one node
+// leaves its control plane untainted.
+func TestSingleNodeControlPlaneTakesPods(t *testing.T) {
+	t.Parallel()
+	c := &config.Cluster{Nodes: []config.Node{{Role: config.ControlPlaneRole}}}
+	config.SetDefaults(c, "kinc/node:test")
+	nodes, err := Nodes(c, []string{"kinc-control-plane"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(KubeletFlags(nodes[0])); strings.Contains(got, "taints") {
+		t.Errorf("single node tainted: %s", got)
+	}
 }
 
 func TestPodCIDRAndDNS(t *testing.T) {

@@ -9,10 +9,15 @@ import (
 
 // Nodes describes the nodes of a defaulted, valid config, named names (in
 // config order): role, pod range, labels and the node's patches (the
-// cluster's, then its own). IPs and cgroup drivers are left for later.
+// cluster's, then its own); control planes of a cluster with workers are
+// tainted. IPs and cgroup drivers are left for later.
 func Nodes(cfg *config.Cluster, names []string) ([]Node, error) {
 	if len(names) != len(cfg.Nodes) {
 		return nil, fmt.Errorf("internal error: %d names for %d nodes", len(names), len(cfg.Nodes))
+	}
+	workers := false
+	for _, n := range cfg.Nodes {
+		workers = workers || n.Role == config.WorkerRole
 	}
 	out := make([]Node, len(cfg.Nodes))
 	for i, n := range cfg.Nodes {
@@ -26,6 +31,11 @@ func Nodes(cfg *config.Cluster, names []string) ([]Node, error) {
 			return nil, err
 		}
 		out[i] = Node{Name: names[i], Role: n.Role, PodCIDR: cidr, Labels: n.Labels, Patches: patches}
+		if n.Role == config.ControlPlaneRole && workers {
+			// As kubeadm marks a control plane and kind keeps the mark when
+			// the cluster has workers: pods go to the workers.
+			out[i].Taints = []string{ControlPlaneTaint}
+		}
 	}
 	return out, nil
 }

@@ -1,6 +1,6 @@
 //go:build e2e
 
-package node
+package framework
 
 import (
 	"os"
@@ -10,17 +10,16 @@ import (
 )
 
 // nodeStopLock is shared by the e2e packages whose node containers must not
-// run while another package stops a node gracefully: on cgroup v1 the node's
-// /sys/fs/cgroup is the host's hierarchy, so a node's systemd shutting down
+// run while another package stops a node gracefully: on cgroup v1 without
+// the node image's own cgroup subtree, a node's systemd shutting down
 // (docker stop or restart) trims the host's empty cgroups — among them the
-// docker/<id> cgroups of every other node container, whose systemd moved
-// all their processes out — and `docker exec` into those nodes then fails
-// ("error adding pid … to cgroups … no such file or directory").
-// e2e/nodeimage restarts its node; it takes the same lock.
+// docker/<id> cgroups of every other node container — and `docker exec`
+// into those nodes then fails ("error adding pid … to cgroups … no such
+// file or directory").
 const nodeStopLock = "/tmp/kinc-e2e-node-stop.lock"
 
-// lockNodeStops holds nodeStopLock until tb ends (or the process exits).
-func lockNodeStops(tb testing.TB) {
+// LockNodeStops holds nodeStopLock until tb ends (or the process exits).
+func LockNodeStops(tb testing.TB) {
 	tb.Helper()
 	f, err := os.OpenFile(nodeStopLock, os.O_CREATE|os.O_RDWR, 0o666)
 	if err != nil {

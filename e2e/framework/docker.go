@@ -1,0 +1,45 @@
+//go:build e2e
+
+package framework
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	"github.com/docker/docker/client"
+
+	"github.com/kinc-dev/kinc/pkg/cluster"
+)
+
+// DockerClient returns a client of the local engine, closed when tb ends;
+// tb fails when the engine does not answer.
+func DockerClient(tb testing.TB) *client.Client {
+	tb.Helper()
+	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := cli.Ping(context.Background()); err != nil {
+		tb.Fatalf("docker engine does not answer: %v (run hack/ensure-docker.sh)", err)
+	}
+	tb.Cleanup(func() { cli.Close() })
+	return cli
+}
+
+// NodeImage returns the node image to test: $KINC_E2E_NODE_IMAGE, else this
+// version's, else kinc/node:latest; without any tb is skipped (make
+// node-image builds one; make e2e and make test do it first).
+func NodeImage(tb testing.TB, cli *client.Client) string {
+	tb.Helper()
+	if img := os.Getenv("KINC_E2E_NODE_IMAGE"); img != "" {
+		return img
+	}
+	for _, img := range []string{cluster.DefaultNodeImage(), "kinc/node:latest"} {
+		if _, err := cli.ImageInspect(context.Background(), img); err == nil {
+			return img
+		}
+	}
+	tb.Skipf("neither %s nor kinc/node:latest is present (build one with `make node-image`)", cluster.DefaultNodeImage())
+	return ""
+}
