@@ -113,13 +113,18 @@ func (p *provider) createNode(ctx context.Context, plan nodePlan, privileged boo
 
 // applySecurity sets --privileged, or DESIGN.md §6's equivalent for engines
 // that cannot grant CAP_SYS_RESOURCE: every other capability, cgroups
-// writable.
+// writable, and /proc and /sys unmasked and writable as --privileged leaves
+// them (--security-opt systempaths=unconfined: the CNI portmap plugin behind hostPort
+// writes net.ipv4.conf.*.route_localnet).
 func applySecurity(h *container.HostConfig, privileged bool) {
 	h.SecurityOpt = []string{"seccomp=unconfined", "apparmor=unconfined"}
 	if privileged {
 		h.Privileged = true
 		return
 	}
+	// The API form of the CLI's --security-opt systempaths=unconfined:
+	// empty (not nil) lists override the engine's defaults.
+	h.MaskedPaths, h.ReadonlyPaths = []string{}, []string{}
 	h.CapAdd = []string{"ALL"}
 	h.CapDrop = []string{"SYS_RESOURCE"}
 	h.Binds = append(h.Binds, "/sys/fs/cgroup:/sys/fs/cgroup:rw")

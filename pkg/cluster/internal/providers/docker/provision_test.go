@@ -102,7 +102,8 @@ func TestApplySecurity(t *testing.T) {
 		t.Errorf("privileged %+v", priv)
 	}
 	if caps.Privileged || !contains(caps.CapAdd, "ALL") || !contains(caps.CapDrop, "SYS_RESOURCE") ||
-		!contains(caps.Binds, "/sys/fs/cgroup:/sys/fs/cgroup:rw") || !contains(caps.SecurityOpt, "seccomp=unconfined") {
+		!contains(caps.Binds, "/sys/fs/cgroup:/sys/fs/cgroup:rw") || !contains(caps.SecurityOpt, "seccomp=unconfined") ||
+		caps.MaskedPaths == nil || len(caps.MaskedPaths) != 0 || caps.ReadonlyPaths == nil || len(caps.ReadonlyPaths) != 0 {
 		t.Errorf("fallback %+v", caps)
 	}
 }
