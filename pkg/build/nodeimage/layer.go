@@ -92,26 +92,23 @@ func (b *builder) prepareLayer(ctx context.Context, recipeHash string) (*layer, 
 		}
 		l.addData("etc/containerd/config-"+driver+".toml", 0o644, config)
 	}
-	switch p, err := checkBinary(b.binDir, "kubelet", b.arch); {
-	case errors.Is(err, errMissing):
-		b.note("kubelet not in %s: kubelet.service is installed but stays inactive (ConditionPathExists=/usr/bin/kubelet)", b.binDir)
-	case err != nil:
-		l.cleanup()
-		return nil, err
-	default:
-		l.addFile("usr/bin/kubelet", 0o755, p)
-		l.kubelet = true
-	}
-	// kinc-node: readdress at boot and the pod routes (kinc-readdress and
-	// kinc-routes services, which stay inactive without it).
-	switch p, err := checkBinary(b.binDir, "kinc-node", b.arch); {
-	case errors.Is(err, errMissing):
-		b.note("kinc-node not in %s: nodes will not survive a restart with new IPs, nor route pods between nodes", b.binDir)
-	case err != nil:
-		l.cleanup()
-		return nil, err
-	default:
-		l.addFile("usr/local/bin/kinc-node", 0o755, p)
+	// Node binaries whose services stay inactive (a ConditionPathExists)
+	// when the binary is missing.
+	for _, bin := range []struct{ name, path, without string }{
+		{"kubelet", "usr/bin/kubelet", "kubelet.service is installed but stays inactive (ConditionPathExists=/usr/bin/kubelet)"},
+		{"kinc-node", "usr/local/bin/kinc-node", "nodes will not survive a restart with new IPs, nor route pods between nodes"},
+	} {
+		p, err := checkBinary(b.binDir, bin.name, b.arch)
+		if errors.Is(err, errMissing) {
+			b.note("%s not in %s: %s", bin.name, b.binDir, bin.without)
+			continue
+		}
+		if err != nil {
+			l.cleanup()
+			return nil, err
+		}
+		l.addFile(bin.path, 0o755, p)
+		l.kubelet = l.kubelet || bin.name == "kubelet"
 	}
 	l.addData("kinc/version", 0o644, []byte(fmt.Sprintf("kinc %s\nkubernetes %s\nrecipe %s\n",
 		version.Version(), version.KubernetesVersion, recipeHash)))
