@@ -67,13 +67,13 @@ func TestMissingNodeImage(t *testing.T) {
 }
 
 // run runs the kinc CLI in process.
-func run(t *testing.T, args ...string) (string, error) {
+func run(t testing.TB, args ...string) (string, error) {
 	t.Helper()
 	return runIn(t, "", args...)
 }
 
 // runIn runs the kinc CLI in process with stdin.
-func runIn(t *testing.T, stdin string, args ...string) (string, error) {
+func runIn(t testing.TB, stdin string, args ...string) (string, error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	c := kinc.NewCommand(kinccmd.NewLogger(&errOut, 0), kinccmd.IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut})

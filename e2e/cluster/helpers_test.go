@@ -101,7 +101,7 @@ func buildFakeNodeImage(t *testing.T, cli *client.Client) {
 	rc.Close()
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
@@ -109,7 +109,7 @@ func must(t *testing.T, err error) {
 }
 
 // containers returns the containers labelled as nodes of cluster name.
-func containers(t *testing.T, cli *client.Client, name string) []container.Summary {
+func containers(t testing.TB, cli *client.Client, name string) []container.Summary {
 	t.Helper()
 	list, err := cli.ContainerList(context.Background(), container.ListOptions{All: true,
 		Filters: filters.NewArgs(filters.Arg("label", constants.ClusterLabelKey+"="+name))})
@@ -138,7 +138,7 @@ func newProvider(t testing.TB, kubeconfigPath string) *cluster.Provider {
 
 // cleanupCluster deletes what a killed earlier run may have left, now and
 // when the test ends.
-func cleanupCluster(t *testing.T, cli *client.Client, name string) {
+func cleanupCluster(t testing.TB, cli *client.Client, name string) {
 	t.Helper()
 	clean := func() {
 		for _, c := range containers(t, cli, name) {

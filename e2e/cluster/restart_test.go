@@ -56,7 +56,7 @@ spec:
 
 // multi is a running multi-node cluster under test.
 type multi struct {
-	t          *testing.T
+	t          testing.TB
 	ctx        context.Context
 	cli        *client.Client
 	name       string
@@ -68,7 +68,7 @@ type multi struct {
 // and the node image must be there (else the test is skipped), the busybox
 // image is built, and what an earlier run left is removed now and at the
 // end.
-func newMulti(t *testing.T, name string, timeout time.Duration) *multi {
+func newMulti(t testing.TB, name string, timeout time.Duration) *multi {
 	t.Helper()
 	if _, err := exec.LookPath("kubectl"); err != nil {
 		t.Skip("kubectl is not installed")
