@@ -2,9 +2,13 @@ package kinc
 
 import (
 	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/kinc-dev/kinc/pkg/cluster"
 	"github.com/kinc-dev/kinc/pkg/cmd"
 )
 
@@ -70,5 +74,33 @@ func TestHelpListsClusterCommands(t *testing.T) {
 		if !strings.Contains(out, flag) {
 			t.Errorf("create cluster --help lacks %s", flag)
 		}
+	}
+}
+
+// TestNoDockerEngine: with no engine answering, every command that needs
+// one fails saying so and what to do, and touches no kubeconfig.
+func TestNoDockerEngine(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("DOCKER_HOST", "unix://"+filepath.Join(dir, "no-docker.sock"))
+	kubeconfig := filepath.Join(dir, "config")
+	const mine = "apiVersion: v1\nkind: Config\ncurrent-context: mine\n"
+	if err := os.WriteFile(kubeconfig, []byte(mine), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("KUBECONFIG", kubeconfig)
+	for _, args := range [][]string{
+		{"create", "cluster", "--name", "nodocker"},
+		{"get", "clusters"},
+		{"get", "nodes", "--name", "nodocker"},
+		{"delete", "cluster", "--name", "nodocker"},
+		{"load", "docker-image", "busybox", "--name", "nodocker"},
+	} {
+		_, _, err := runWithStdin(t, "", args...)
+		if !errors.Is(err, cluster.ErrEngineUnavailable) || !strings.Contains(err.Error(), "Start Docker") {
+			t.Errorf("kinc %s: %v", strings.Join(args, " "), err)
+		}
+	}
+	if data, _ := os.ReadFile(kubeconfig); string(data) != mine {
+		t.Errorf("kubeconfig changed:\n%s", data)
 	}
 }
