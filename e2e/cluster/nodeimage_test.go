@@ -155,8 +155,10 @@ func TestCreateWithNodeImage(t *testing.T) {
 	if _, err := run(t, "export", "logs", logs, "--name", name); err != nil {
 		t.Errorf("export logs: %v", err)
 	}
-	if fi, err := os.Stat(filepath.Join(logs, name+"-control-plane", "kubelet.log")); err != nil || fi.Size() == 0 {
-		t.Errorf("kubelet.log not exported: %v", err)
+	for _, f := range []string{"kubelet.log", "containerd.log", "kinc-node.log", "containers.log", "pods.log", "inspect.json", "pods"} {
+		if fi, err := os.Stat(filepath.Join(logs, name+"-control-plane", f)); err != nil || fi.Size() == 0 {
+			t.Errorf("%s not exported: %v", f, err)
+		}
 	}
 
 	volumes := anonymousVolumes(ctx, t, cli, name)

@@ -76,18 +76,24 @@ func (p *provider) collectNode(ctx context.Context, dir string, n nodes.Node) er
 		"journal.log":    {"journalctl", "--no-pager"},
 		"kubelet.log":    {"journalctl", "--no-pager", "-u", "kubelet.service"},
 		"containerd.log": {"journalctl", "--no-pager", "-u", "containerd.service"},
+		"kinc-node.log":  {"journalctl", "--no-pager", "-u", "kinc-readdress.service", "-u", "kinc-routes.service"},
+		"containers.log": {"crictl", "ps", "-a"},
+		"pods.log":       {"crictl", "pods"},
 		"images.log":     {"crictl", "images"},
 	} {
 		toFile(name, func(w io.Writer) error {
 			return n.CommandContext(ctx, argv[0], argv[1:]...).SetStdout(w).SetStderr(w).Run()
 		})
 	}
-	rc, _, err := p.cli.CopyFromContainer(ctx, n.String(), "/var/log")
+	// The containers' logs as kind lays them out: <node>/pods/<ns>_<pod>_<uid>/...
+	// (/var/log/containers only links into it; the journal is exported as
+	// text above).
+	rc, _, err := p.cli.CopyFromContainer(ctx, n.String(), "/var/log/pods")
 	if err != nil {
-		errs = append(errs, engineError("copy /var/log from "+n.String(), err))
+		errs = append(errs, engineError("copy /var/log/pods from "+n.String(), err))
 	} else {
 		if err := untar(rc, dir); err != nil {
-			errs = append(errs, fmt.Errorf("%s: /var/log: %w", n, err))
+			errs = append(errs, fmt.Errorf("%s: /var/log/pods: %w", n, err))
 		}
 		rc.Close()
 	}
