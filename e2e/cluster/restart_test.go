@@ -241,8 +241,9 @@ func (m *multi) podToPod(pod, webIP string) {
 // TestMultiNodeClusterFromKindConfigSurvivesRestarts creates a cluster from
 // kind's multi-node example config (read from stdin), checks it looks like
 // kubeadm's from inside, runs pods that talk across nodes, then restarts
-// every node twice: a plain `docker restart`, and a stop/start in which
-// the nodes' old addresses are taken so Docker must give them new ones.
+// every node three times: a plain `docker restart`; a stop/start in which
+// the nodes' old addresses are taken so Docker must give them new ones; and
+// a restart of the Docker engine itself, as a host reboot does.
 // Each time the cluster comes back Ready with its objects, pods run again
 // and reach each other, and `kubectl logs` reaches the kubelets.
 func TestMultiNodeClusterFromKindConfigSurvivesRestarts(t *testing.T) {
@@ -304,6 +305,7 @@ func TestMultiNodeClusterFromKindConfigSurvivesRestarts(t *testing.T) {
 				t.Fatalf("docker start: %v\n%s", err, out)
 			}
 		}},
+		{"engine restart (a host reboot)", func(map[string]string) { restartEngine(ctx, t) }},
 	}
 	for i, r := range restarts {
 		before := m.ips(nodes)
@@ -343,6 +345,38 @@ func TestMultiNodeClusterFromKindConfigSurvivesRestarts(t *testing.T) {
 	}
 	if data, _ := os.ReadFile(m.kubeconfig); strings.Contains(string(data), "kinc-"+name) {
 		t.Errorf("kubeconfig still names the cluster:\n%s", data)
+	}
+}
+
+// restartEngine stops and starts the Docker engine, as a host reboot does:
+// with systemctl where systemd runs it, else (the engine hack/ensure-docker.sh
+// started, as in CI) by SIGTERM and the script. The nodes come back by their
+// restart policy alone.
+func restartEngine(ctx context.Context, t *testing.T) {
+	t.Helper()
+	if exec.CommandContext(ctx, "systemctl", "is-active", "--quiet", "docker").Run() == nil {
+		if out, err := exec.CommandContext(ctx, "systemctl", "restart", "docker").CombinedOutput(); err != nil {
+			t.Fatalf("systemctl restart docker: %v\n%s", err, out)
+		}
+		return
+	}
+	out, err := exec.CommandContext(ctx, "pgrep", "-x", "dockerd").Output()
+	pids := strings.Fields(string(out))
+	if err != nil || len(pids) != 1 {
+		t.Fatalf("no single dockerd to restart (pgrep: %q %v)", out, err)
+	}
+	if out, err := exec.CommandContext(ctx, "kill", "-TERM", pids[0]).CombinedOutput(); err != nil {
+		t.Fatalf("kill dockerd: %v\n%s", err, out)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for exec.CommandContext(ctx, "kill", "-0", pids[0]).Run() == nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("dockerd %s did not stop within a minute", pids[0])
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if out, err := exec.CommandContext(ctx, "../../hack/ensure-docker.sh").CombinedOutput(); err != nil {
+		t.Fatalf("hack/ensure-docker.sh: %v\n%s", err, out)
 	}
 }
 

@@ -102,6 +102,19 @@ func (f *Fake) Status(context.Context) (*runtimeapi.RuntimeStatus, error) {
 }
 
 // SetNetworkNotReady sets NetworkNotReady safely while the fake is in use.
+// Reboot makes every sandbox not ready and every container exit, as a
+// restart of the node does.
+func (f *Fake) Reboot() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for id := range f.containers {
+		f.stopLocked(id)
+	}
+	for _, s := range f.sandboxes {
+		s.status.State = runtimeapi.PodSandboxState_SANDBOX_NOTREADY
+	}
+}
+
 func (f *Fake) SetNetworkNotReady(reason string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -112,6 +125,16 @@ func (f *Fake) RunPodSandbox(_ context.Context, config *runtimeapi.PodSandboxCon
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.record("RunPodSandbox")
+	// containerd reserves <name>_<namespace>_<uid>_<attempt> while a
+	// sandbox holds it, stopped or not.
+	md := config.GetMetadata()
+	name := fmt.Sprintf("%s_%s_%s_%d", md.GetName(), md.GetNamespace(), md.GetUid(), md.GetAttempt())
+	for id, sb := range f.sandboxes {
+		m := sb.config.GetMetadata()
+		if fmt.Sprintf("%s_%s_%s_%d", m.GetName(), m.GetNamespace(), m.GetUid(), m.GetAttempt()) == name {
+			return "", fmt.Errorf("failed to reserve sandbox name %q: name %q is reserved for %q", name, name, id)
+		}
+	}
 	f.nextID++
 	id := fmt.Sprintf("sandbox-%d", f.nextID)
 	ip := fmt.Sprintf("10.244.0.%d", f.nextID%250+2)

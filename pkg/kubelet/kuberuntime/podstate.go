@@ -46,7 +46,13 @@ func (m *Manager) GetPodState(ctx context.Context, uid types.UID) (*PodState, er
 		}
 		st.Containers = append(st.Containers, withSandbox(s, c.PodSandboxId))
 	}
-	sort.SliceStable(st.Sandboxes, func(i, j int) bool { return st.Sandboxes[i].CreatedAt > st.Sandboxes[j].CreatedAt })
+	sort.SliceStable(st.Sandboxes, func(i, j int) bool {
+		a, b := st.Sandboxes[i], st.Sandboxes[j]
+		if a.CreatedAt != b.CreatedAt {
+			return a.CreatedAt > b.CreatedAt
+		}
+		return a.GetMetadata().GetAttempt() > b.GetMetadata().GetAttempt()
+	})
 	sort.SliceStable(st.Containers, func(i, j int) bool {
 		a, b := restartCountOf(st.Containers[i]), restartCountOf(st.Containers[j])
 		if a != b {

@@ -139,7 +139,7 @@ func (m *Manager) newSandbox(ctx context.Context, pod *v1.Pod, state *PodState) 
 			_ = m.runtime.StopContainer(ctx, c.Id, gracePeriod(pod, nil))
 		}
 	}
-	cfg, err := m.sandboxConfig(pod, uint32(len(state.Sandboxes)))
+	cfg, err := m.sandboxConfig(pod, nextSandboxAttempt(state))
 	if err != nil {
 		return nil, err
 	}
@@ -156,6 +156,20 @@ func (m *Manager) newSandbox(ctx context.Context, pod *v1.Pod, state *PodState) 
 	}
 	m.logger.Info("started pod sandbox", "pod", podFullName(pod), "sandbox", id)
 	return m.runtime.PodSandboxStatus(ctx, id)
+}
+
+// nextSandboxAttempt numbers a new sandbox one past the highest attempt the
+// pod's sandboxes hold, as upstream does. Their count would not do: the
+// garbage collector removes old sandboxes, and containerd refuses a name
+// (<pod>_<ns>_<uid>_<attempt>) that a sandbox still holds.
+func nextSandboxAttempt(state *PodState) uint32 {
+	next := uint32(0)
+	for _, sb := range state.Sandboxes {
+		if a := sb.GetMetadata().GetAttempt(); a >= next {
+			next = a + 1
+		}
+	}
+	return next
 }
 
 // restartContainer restarts an exited container unless it is backing off.

@@ -425,3 +425,41 @@ func TestKillPod(t *testing.T) {
 		t.Errorf("pod dir not removed: %v", err)
 	}
 }
+
+// TestSandboxAttemptsAfterNodeRestarts: each restart of the node kills the
+// sandbox and the kubelet starts a new one. The garbage collector removes
+// old sandboxes, so their count falls behind; a new sandbox must still be
+// numbered past every attempt the runtime holds, or containerd refuses its
+// name.
+func TestSandboxAttemptsAfterNodeRestarts(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	pod := newPod("web", v1.Container{Name: "web"})
+	f.sync(pod)
+	var attempts []uint32
+	for restart := 0; restart < 5; restart++ {
+		f.runtime.Reboot()
+		f.clock.Step(time.Minute)
+		f.m = f.manager() // the kubelet starts again with the node
+		if err := f.m.SyncPod(f.ctx, pod); err != nil {
+			t.Fatalf("restart %d: %v", restart, err)
+		}
+		state, err := f.m.GetPodState(f.ctx, pod.UID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sb := state.Newest()
+		if sb == nil || sb.State != runtimeapi.PodSandboxState_SANDBOX_READY {
+			t.Fatalf("restart %d: no ready sandbox: %+v", restart, sb)
+		}
+		attempts = append(attempts, sb.GetMetadata().GetAttempt())
+		if st := f.m.PodStatus(pod, state); st.Phase != v1.PodRunning {
+			t.Fatalf("restart %d: phase %s", restart, st.Phase)
+		}
+	}
+	for i := 1; i < len(attempts); i++ {
+		if attempts[i] <= attempts[i-1] {
+			t.Fatalf("sandbox attempts %v do not rise", attempts)
+		}
+	}
+}
