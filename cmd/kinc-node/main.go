@@ -37,7 +37,7 @@ const usage = `kinc-node runs kinc's chores inside a node container.
 
 Usage:
   kinc-node readdress [--interface eth0]
-  kinc-node routes [--kubeconfig /etc/kubernetes/kubelet.conf] [--node-name NAME]
+  kinc-node routes [--pod-subnet CIDR] [--kubeconfig /etc/kubernetes/kubelet.conf] [--node-name NAME]
   kinc-node version
 `
 
@@ -81,8 +81,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		kubeconfig := fs.String("kubeconfig", "/etc/kubernetes/kubelet.conf", "credentials to watch nodes with (the kubelet's)")
 		nodeName := fs.String("node-name", "", "this node's name; default the host name, as the kubelet's")
 		resync := fs.Duration("resync", time.Minute, "how often every route is written again")
+		podSubnet := fs.String("pod-subnet", "", "the cluster's pod network: traffic leaving it is masqueraded (empty: no masquerading)")
 		if err := parse(fs, args); err != nil {
 			return err
+		}
+		var subnet *net.IPNet
+		if *podSubnet != "" {
+			_, n, err := net.ParseCIDR(*podSubnet)
+			if err != nil {
+				return fmt.Errorf("--pod-subnet: %w", err)
+			}
+			subnet = n
 		}
 		logger := daemon.NewLogger(stderr, *verbosity)
 		if *nodeName == "" {
@@ -96,8 +105,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err != nil || client == nil {
 			return err
 		}
+		cmder := kexec.LocalCmder{}
 		return podroutes.New(podroutes.Options{NodeName: *nodeName, Client: client, Resync: *resync, Logger: logger,
-			Router: podroutes.IPRouter{Cmder: kexec.LocalCmder{}}}).Run(ctx)
+			Router: podroutes.IPRouter{Cmder: cmder}, PodSubnet: subnet, NAT: podroutes.IPTables{Cmder: cmder}}).Run(ctx)
 	case "version":
 		if err := parse(fs, args); err != nil {
 			return err

@@ -21,6 +21,7 @@ func TestRun(t *testing.T) {
 		{[]string{"readdress", "--bogus"}, "unknown flag: --bogus", ""},
 		{[]string{"readdress", "extra"}, `unexpected arguments ["extra"]`, ""},
 		{[]string{"readdress", "--root", unconfigured, "--interface", "lo"}, "", ""},
+		{[]string{"routes", "--pod-subnet", "10.244.0.0/33"}, "--pod-subnet: invalid CIDR address", ""},
 		{[]string{"version"}, "", "kinc-node v"},
 		{[]string{"help"}, "", "Usage:"},
 	}

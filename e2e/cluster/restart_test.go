@@ -3,9 +3,11 @@
 package cluster
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"os"
+	"net"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -34,7 +36,7 @@ spec:
   - name: web
     image: ` + framework.BusyboxImage + `
     imagePullPolicy: Never
-    command: ["sh", "-c", "mkdir -p /www && echo hello-from-web > /www/index.html && echo started && exec httpd -f -p 8080 -h /www"]
+    command: ["sh", "-c", "mkdir -p /www && echo hello-from-web > /www/index.html && echo started && exec httpd -f -vv -p 8080 -h /www"]
 `
 
 // clientPod fetches the page from the second worker (with nc: Debian's
@@ -52,6 +54,22 @@ spec:
     image: ` + framework.BusyboxImage + `
     imagePullPolicy: Never
     command: ["sh", "-c", "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 %s 8080"]
+`
+
+// toHostPod says hello to a listener on the host from the second worker.
+const toHostPod = `apiVersion: v1
+kind: Pod
+metadata:
+  name: to-host
+spec:
+  nodeSelector:
+    kubernetes.io/hostname: %s-worker2
+  restartPolicy: Never
+  containers:
+  - name: nc
+    image: ` + framework.BusyboxImage + `
+    imagePullPolicy: Never
+    command: ["sh", "-c", "echo hello-host | nc -w 5 %s %d"]
 `
 
 // multi is a running multi-node cluster under test.
@@ -233,8 +251,52 @@ func (m *multi) podToPod(pod, webIP string) {
 		return out == "Succeeded"
 	}, func() string { d, _ := m.kubectl("", "describe", "pod", pod); return d })
 	if out := m.mustKubectl("", "logs", pod); !strings.Contains(out, "200 OK") || !strings.HasSuffix(strings.TrimSpace(out), "hello-from-web") {
-		t := m.t
-		t.Errorf("%s fetched %q across nodes, want hello-from-web", pod, out)
+		m.t.Errorf("%s fetched %q across nodes, want hello-from-web", pod, out)
+	}
+	// The Kubernetes network model: no NAT between pods, the server sees
+	// the client pod's own address.
+	clientIP := m.mustKubectl("", "get", "pod", pod, "-o", "jsonpath={.status.podIP}")
+	if logs := m.mustKubectl("", "logs", "web"); clientIP == "" || !strings.Contains(logs, "["+clientIP+"]:") && !strings.Contains(logs, "[::ffff:"+clientIP+"]:") {
+		m.t.Errorf("web saw no request from %s's address %q (was it masqueraded?):\n%s", pod, clientIP, logs)
+	}
+}
+
+// podToHost runs a pod on the second worker that connects to a listener of
+// this test on the host, at the kinc network's gateway: traffic leaving the
+// pod network is masqueraded, so the host sees the node's address and its
+// replies find their way back.
+func (m *multi) podToHost() {
+	m.t.Helper()
+	nw, err := m.cli.NetworkInspect(m.ctx, constants.NetworkName, network.InspectOptions{})
+	must(m.t, err)
+	if len(nw.IPAM.Config) == 0 || nw.IPAM.Config[0].Gateway == "" {
+		m.t.Fatalf("network %s has no gateway: %+v", constants.NetworkName, nw.IPAM)
+	}
+	l, err := net.Listen("tcp", ":0")
+	must(m.t, err)
+	defer l.Close()
+	got := make(chan string, 1)
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		line, _ := bufio.NewReader(c).ReadString('\n')
+		got <- c.RemoteAddr().(*net.TCPAddr).IP.String() + " " + strings.TrimSpace(line)
+	}()
+	port := l.Addr().(*net.TCPAddr).Port
+	m.mustKubectl(fmt.Sprintf(toHostPod, m.name, nw.IPAM.Config[0].Gateway, port), "apply", "-f", "-")
+	select {
+	case g := <-got:
+		from, line, _ := strings.Cut(g, " ")
+		if want := m.ips([]string{m.name + "-worker2"})[m.name+"-worker2"]; from != want || line != "hello-host" {
+			m.t.Errorf("the host got %q from %s, want hello-host from the node's address %s", line, from, want)
+		}
+	case <-time.After(90 * time.Second):
+		d, _ := m.kubectl("", "describe", "pod", "to-host")
+		m.t.Fatalf("no connection from a pod to the host's %s:%d\n%s", nw.IPAM.Config[0].Gateway, port, d)
 	}
 }
 
@@ -285,6 +347,7 @@ func TestMultiNodeClusterFromKindConfigSurvivesRestarts(t *testing.T) {
 		t.Errorf("web pod IP %s is not in the first worker's range 10.244.1.0/24", webIP)
 	}
 	m.podToPod("client-0", webIP)
+	m.podToHost()
 
 	restarts := []struct {
 		name    string

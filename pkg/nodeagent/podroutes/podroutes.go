@@ -4,7 +4,9 @@
 // with a pod CIDR and an InternalIP of the same family, keeps a route
 // "<podCIDR> via <InternalIP>" on this node. Routes of deleted nodes are
 // removed; a node that comes back from a restart with a new address gets
-// its routes moved as soon as its kubelet reports the address.
+// its routes moved as soon as its kubelet reports the address. With the
+// cluster's pod subnet it also masquerades pod traffic leaving that subnet
+// (kindnetd's ip-masq part), so traffic between pods keeps pod addresses.
 package podroutes
 
 import (
@@ -52,12 +54,41 @@ func (r IPRouter) Delete(ctx context.Context, dst *net.IPNet) error {
 	return err
 }
 
+// NAT keeps the masquerading of pod traffic that leaves the pod network.
+type NAT interface {
+	// EnsureMasquerade makes traffic from podSubnet to anywhere outside it
+	// leave with the node's address; traffic between pods keeps theirs.
+	EnsureMasquerade(ctx context.Context, podSubnet *net.IPNet) error
+}
+
+// IPTables is a NAT running iptables (the backend kinc-node-setup chose).
+type IPTables struct{ Cmder kexec.Cmder }
+
+// MasqueradeComment marks the rule IPTables keeps.
+const MasqueradeComment = "kinc-routes: masquerade pod traffic leaving the pod network"
+
+// EnsureMasquerade implements NAT: it appends the rule to nat POSTROUTING
+// unless iptables -C finds it there.
+func (t IPTables) EnsureMasquerade(ctx context.Context, podSubnet *net.IPNet) error {
+	rule := []string{"POSTROUTING", "-s", podSubnet.String(), "!", "-d", podSubnet.String(),
+		"-m", "comment", "--comment", MasqueradeComment, "-j", "MASQUERADE"}
+	if t.Cmder.CommandContext(ctx, "iptables", append([]string{"-t", "nat", "-C"}, rule...)...).Run() == nil {
+		return nil
+	}
+	return t.Cmder.CommandContext(ctx, "iptables", append([]string{"-t", "nat", "-A"}, rule...)...).Run()
+}
+
 // Options configure a Controller.
 type Options struct {
 	// NodeName is this node; its own pod range is local (the CNI bridge).
 	NodeName string
 	Client   kubernetes.Interface
 	Router   Router
+	// PodSubnet is the cluster's pod network; when set, NAT masquerades
+	// what leaves it (the CNI bridge does not: pods must see each other's
+	// addresses across nodes).
+	PodSubnet *net.IPNet
+	NAT       NAT
 	// Resync is how often every route is written again, repairing one
 	// removed behind the controller's back. Zero means a minute.
 	Resync time.Duration
@@ -123,9 +154,15 @@ func (c *Controller) Run(ctx context.Context) error {
 	var retry <-chan time.Time
 	force := true
 	for {
-		nodes, err := lister.List(labels.Everything())
+		var err error
+		if force && c.opts.PodSubnet != nil && c.opts.NAT != nil {
+			err = c.opts.NAT.EnsureMasquerade(ctx, c.opts.PodSubnet)
+		}
 		if err == nil {
-			err = c.reconcile(ctx, nodes, force)
+			var nodes []*corev1.Node
+			if nodes, err = lister.List(labels.Everything()); err == nil {
+				err = c.reconcile(ctx, nodes, force)
+			}
 		}
 		retry = nil
 		if err != nil {

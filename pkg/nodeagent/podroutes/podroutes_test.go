@@ -113,6 +113,27 @@ func (r *recorder) waitFor(t *testing.T, table string) {
 	}
 }
 
+// countingNAT counts EnsureMasquerade calls.
+type countingNAT struct {
+	mu     sync.Mutex
+	calls  int
+	subnet string
+}
+
+func (n *countingNAT) EnsureMasquerade(_ context.Context, subnet *net.IPNet) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.calls++
+	n.subnet = subnet.String()
+	return nil
+}
+
+func (n *countingNAT) count() (int, string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.calls, n.subnet
+}
+
 // TestIntegrationRoutesFollowNodes runs the controller against a real
 // kube-apiserver: routes appear for other nodes, move when a node's
 // address changes, come back after a failure, are rewritten on resync and
@@ -144,8 +165,11 @@ func TestIntegrationRoutesFollowNodes(t *testing.T) {
 	create(node("w1", "10.244.1.0/24", "172.20.0.3"))
 
 	rec := &recorder{table: map[string]string{}, fail: 1}
+	nat := &countingNAT{}
+	_, subnet, _ := net.ParseCIDR("10.244.0.0/16")
 	done := make(chan error, 1)
-	c := New(Options{NodeName: "self", Client: client, Router: rec, Resync: 500 * time.Millisecond, RetryAfter: 50 * time.Millisecond})
+	c := New(Options{NodeName: "self", Client: client, Router: rec, Resync: 500 * time.Millisecond, RetryAfter: 50 * time.Millisecond,
+		PodSubnet: subnet, NAT: nat})
 	go func() { done <- c.Run(ctx) }()
 	// The first Replace fails; the retry installs it.
 	rec.waitFor(t, "10.244.1.0/24 via 172.20.0.3")
@@ -174,6 +198,10 @@ func TestIntegrationRoutesFollowNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec.waitFor(t, "10.244.1.0/24 via 172.20.0.9")
+	// Masquerading is ensured at the start, on retries and on each resync.
+	if n, sub := nat.count(); n < 2 || sub != "10.244.0.0/16" {
+		t.Errorf("EnsureMasquerade called %d times for %q", n, sub)
+	}
 	calls, _ := rec.snapshot()
 	if !slices.Contains(calls, "del 10.244.2.0/24") {
 		t.Errorf("no delete in %v", calls)
@@ -238,5 +266,24 @@ func TestIPRouter(t *testing.T) {
 	f.fail["ip route replace 10.244.1.0/24 via 172.20.0.3"] = "Error: Nexthop has invalid gateway.\n"
 	if err := r.Replace(context.Background(), dst, net.ParseIP("172.20.0.3")); err == nil {
 		t.Error("a failed replace must be an error")
+	}
+}
+
+func TestIPTablesMasquerade(t *testing.T) {
+	_, subnet, _ := net.ParseCIDR("10.244.0.0/16")
+	rule := "POSTROUTING -s 10.244.0.0/16 ! -d 10.244.0.0/16 -m comment --comment " + MasqueradeComment + " -j MASQUERADE"
+	missing := &fakeCmder{fail: map[string]string{"iptables -t nat -C " + rule: "iptables: Bad rule (does a matching rule exist in that chain?).\n"}}
+	if err := (IPTables{Cmder: missing}).EnsureMasquerade(context.Background(), subnet); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"iptables -t nat -C " + rule, "iptables -t nat -A " + rule}; !slices.Equal(missing.ran, want) {
+		t.Errorf("ran %q\nwant %q", missing.ran, want)
+	}
+	present := &fakeCmder{}
+	if err := (IPTables{Cmder: present}).EnsureMasquerade(context.Background(), subnet); err != nil {
+		t.Fatal(err)
+	}
+	if len(present.ran) != 1 {
+		t.Errorf("a present rule was added again: %q", present.ran)
 	}
 }

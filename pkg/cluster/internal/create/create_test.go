@@ -151,6 +151,12 @@ kubeadmConfigPatches:
 			t.Errorf("control plane lacks %s", f)
 		}
 	}
+	if env, _ := worker.File("/etc/default/kinc-routes"); string(env) != `KINC_ROUTES_ARGS="--pod-subnet=10.244.0.0/16"`+"\n" {
+		t.Errorf("kinc-routes environment %q", env)
+	}
+	if cni, _ := worker.File("/etc/cni/net.d/10-kinc.conflist"); !strings.Contains(string(cni), `"ipMasq": false`) {
+		t.Errorf("the bridge must not masquerade pod-to-pod traffic:\n%s", cni)
+	}
 	certPEM, _ := cp.File("/etc/kubernetes/pki/apiserver.crt")
 	cert, err := pki.ParseCertPEM(certPEM)
 	if err != nil {

@@ -179,6 +179,15 @@ func NodeLabels(n Node) string {
 	return strings.Join(parts, ",")
 }
 
+// PodRoutesEnvPath is kinc-routes.service's EnvironmentFile.
+const PodRoutesEnvPath = "/etc/default/kinc-routes"
+
+// PodRoutesEnv renders PodRoutesEnvPath: the cluster's pod subnet, whose
+// outgoing traffic kinc-node routes masquerades.
+func PodRoutesEnv(podSubnet string) []byte {
+	return []byte(fmt.Sprintf("KINC_ROUTES_ARGS=%q\n", "--pod-subnet="+podSubnet))
+}
+
 // CNIConfig renders the default CNI configuration: a bridge with
 // host-local addresses from the node's pod range, plus portmap for
 // hostPort. Debian's containernetworking-plugins provide the plugins.
@@ -188,7 +197,10 @@ func CNIConfig(podCIDR string) ([]byte, error) {
 		"name":       "kinc",
 		"plugins": []any{
 			map[string]any{
-				"type": "bridge", "bridge": "kinc0", "isGateway": true, "ipMasq": true, "hairpinMode": true,
+				// No ipMasq: the bridge plugin would masquerade traffic to
+				// other nodes' pods too. kinc-routes masquerades only what
+				// leaves the cluster's pod subnet.
+				"type": "bridge", "bridge": "kinc0", "isGateway": true, "ipMasq": false, "hairpinMode": true,
 				"ipam": map[string]any{
 					"type":   "host-local",
 					"ranges": [][]map[string]string{{{"subnet": podCIDR}}},

@@ -78,7 +78,8 @@ func Files(actx *actions.ActionContext, nc nodeconfig.Node) ([]nodeutils.File, e
 		if err != nil {
 			return nil, err
 		}
-		files = append(files, nodeutils.File{Path: nodeconfig.CNIConfigPath, Mode: 0o644, Data: cni})
+		files = append(files, nodeutils.File{Path: nodeconfig.CNIConfigPath, Mode: 0o644, Data: cni},
+			nodeutils.File{Path: nodeconfig.PodRoutesEnvPath, Mode: 0o644, Data: nodeconfig.PodRoutesEnv(actx.Config.Networking.PodSubnet)})
 	}
 	return files, nil
 }
