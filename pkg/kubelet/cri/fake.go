@@ -112,6 +112,7 @@ func (f *Fake) Reboot() {
 	}
 	for _, s := range f.sandboxes {
 		s.status.State = runtimeapi.PodSandboxState_SANDBOX_NOTREADY
+		s.status.Network = &runtimeapi.PodSandboxNetworkStatus{}
 	}
 }
 
@@ -161,6 +162,7 @@ func (f *Fake) StopPodSandbox(_ context.Context, id string) error {
 		}
 	}
 	s.status.State = runtimeapi.PodSandboxState_SANDBOX_NOTREADY
+	s.status.Network = &runtimeapi.PodSandboxNetworkStatus{} // torn down, as containerd reports it
 	return nil
 }
 

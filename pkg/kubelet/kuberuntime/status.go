@@ -34,6 +34,14 @@ func (m *Manager) PodStatus(pod *v1.Pod, state *PodState) v1.PodStatus {
 		if pod.Spec.HostNetwork {
 			ips = m.cfg.NodeIPs()
 		}
+		if len(ips) == 0 && !sandboxReady {
+			// As upstream: a sandbox torn down (the pod completed, or the
+			// node restarted) has no address any more, but the API keeps
+			// the pod's until a new sandbox has one.
+			for _, ip := range pod.Status.PodIPs {
+				ips = append(ips, ip.IP)
+			}
+		}
 		for _, ip := range ips {
 			st.PodIPs = append(st.PodIPs, v1.PodIP{IP: ip})
 		}

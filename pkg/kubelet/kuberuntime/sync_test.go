@@ -361,9 +361,13 @@ func TestRestartPolicies(t *testing.T) {
 			f := newFixture(t)
 			pod := newPod("job", v1.Container{Name: "app"})
 			pod.Spec.RestartPolicy = tc.policy
-			f.sync(pod)
+			ip := f.sync(pod).PodIP
 			f.exitAll(pod, tc.exitCode)
 			st := f.sync(pod)
+			st = f.sync(pod) // once more: the terminal pod's sandbox is gone now
+			if st.PodIP == "" || (!tc.restarted && st.PodIP != ip) {
+				t.Errorf("pod IP %q after the pod ended, want %q kept as upstream keeps it", st.PodIP, ip)
+			}
 			if st.Phase != tc.wantPhase || (st.ContainerStatuses[0].RestartCount == 1) != tc.restarted {
 				t.Errorf("phase %s restarts %d, want %s restarted=%v", st.Phase, st.ContainerStatuses[0].RestartCount, tc.wantPhase, tc.restarted)
 			}
