@@ -7,17 +7,24 @@
 //	kinc-node routes      route the other nodes' pod ranges through them
 //	                      (kinc-routes.service, enabled by kinc create cluster
 //	                      unless the default CNI is disabled)
+//	kinc-node etcd-peer   at boot of a control plane (kinc-etcd-peer.service):
+//	                      once etcd answers, make its member advertise the
+//	                      peer URL etcd.yaml now names
 package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -28,6 +35,7 @@ import (
 
 	"github.com/kinc-dev/kinc/pkg/daemon"
 	kexec "github.com/kinc-dev/kinc/pkg/exec"
+	"github.com/kinc-dev/kinc/pkg/nodeagent/etcdpeer"
 	"github.com/kinc-dev/kinc/pkg/nodeagent/podroutes"
 	"github.com/kinc-dev/kinc/pkg/nodeagent/readdress"
 	"github.com/kinc-dev/kinc/pkg/version"
@@ -38,6 +46,7 @@ const usage = `kinc-node runs kinc's chores inside a node container.
 Usage:
   kinc-node readdress [--interface eth0]
   kinc-node routes [--pod-subnet CIDR] [--kubeconfig /etc/kubernetes/kubelet.conf] [--node-name NAME]
+  kinc-node etcd-peer [--manifest /etc/kubernetes/manifests/etcd.yaml]
   kinc-node version
 `
 
@@ -108,6 +117,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		cmder := kexec.LocalCmder{}
 		return podroutes.New(podroutes.Options{NodeName: *nodeName, Client: client, Resync: *resync, Logger: logger,
 			Router: podroutes.IPRouter{Cmder: cmder}, PodSubnet: subnet, NAT: podroutes.IPTables{Cmder: cmder}}).Run(ctx)
+	case "etcd-peer":
+		manifest := fs.String("manifest", "/etc/kubernetes/manifests/etcd.yaml", "the etcd static pod manifest (its --name, --initial-advertise-peer-urls, --listen-client-urls)")
+		pkiDir := fs.String("pki-dir", "/etc/kubernetes/pki/etcd", "etcd's CA and the healthcheck client certificate")
+		timeout := fs.Duration("timeout", 5*time.Minute, "how long to wait for etcd")
+		if err := parse(fs, args); err != nil {
+			return err
+		}
+		return syncEtcdPeer(ctx, *manifest, *pkiDir, *timeout, daemon.NewLogger(stderr, *verbosity))
 	case "version":
 		if err := parse(fs, args); err != nil {
 			return err
@@ -159,4 +176,62 @@ func waitForClient(ctx context.Context, path string, logger *slog.Logger) (kuber
 	}
 	cfg.UserAgent = "kinc-node/" + version.Version()
 	return kubernetes.NewForConfig(cfg)
+}
+
+// syncEtcdPeer waits for the local etcd and makes its member's peer URL the
+// one etcd.yaml names. A node without the manifest is not a control plane:
+// nothing to do.
+func syncEtcdPeer(ctx context.Context, manifest, pkiDir string, timeout time.Duration, logger *slog.Logger) error {
+	m, err := etcdpeer.FromManifest(manifest)
+	if errors.Is(err, os.ErrNotExist) {
+		logger.Info("no etcd manifest, not a control plane", "manifest", manifest)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	tlsConfig, err := etcdClientTLS(pkiDir)
+	if err != nil {
+		return err
+	}
+	client := etcdpeer.HTTPCluster{Endpoint: m.ClientURL, Client: &http.Client{Transport: &http.Transport{TLSClientConfig: tlsConfig}}}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for {
+		attempt, done := context.WithTimeout(ctx, 5*time.Second)
+		old, err := etcdpeer.Sync(attempt, client, m)
+		done()
+		switch {
+		case err == nil && old != nil:
+			logger.Info("etcd member moved to the node's address", "member", m.Name, "old", strings.Join(old, ","), "new", m.PeerURL)
+			return nil
+		case err == nil:
+			logger.Info("etcd member advertises the node's address", "member", m.Name, "peer", m.PeerURL)
+			return nil
+		}
+		logger.Debug("etcd not ready yet", "err", err)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("etcd at %s did not answer within %s: %w (its member keeps its old peer URL; see journalctl -u kubelet and crictl ps -a)", m.ClientURL, timeout, err)
+		case <-time.After(2 * time.Second):
+		}
+	}
+}
+
+// etcdClientTLS is the healthcheck client's identity (kubeadm's
+// etcd/healthcheck-client.{crt,key}) trusting etcd's CA.
+func etcdClientTLS(dir string) (*tls.Config, error) {
+	cert, err := tls.LoadX509KeyPair(filepath.Join(dir, "healthcheck-client.crt"), filepath.Join(dir, "healthcheck-client.key"))
+	if err != nil {
+		return nil, fmt.Errorf("etcd client certificate: %w", err)
+	}
+	caPEM, err := os.ReadFile(filepath.Join(dir, "ca.crt"))
+	if err != nil {
+		return nil, fmt.Errorf("etcd CA: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(caPEM) {
+		return nil, fmt.Errorf("etcd CA %s: no certificate", filepath.Join(dir, "ca.crt"))
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, RootCAs: pool, MinVersion: tls.VersionTLS12}, nil
 }

@@ -261,6 +261,24 @@ func (m *multi) podToPod(pod, webIP string) {
 	}
 }
 
+// etcdPeerAt waits until the control plane's etcd member advertises its
+// peer URL at ip (kinc-etcd-peer moves it after a readdress), asking etcd
+// itself with the healthcheck client certificate.
+func (m *multi) etcdPeerAt(ip string) {
+	m.t.Helper()
+	want := `"peerURLs":["https://` + ip + `:2380"]`
+	var last string
+	m.eventually(time.Minute, "etcd member peer URL at "+ip, func() bool {
+		out, err := m.node(m.name+"-control-plane", "sh", "-c", "cd /etc/kubernetes/pki/etcd && "+
+			"curl -sS --max-time 2 --cacert ca.crt --cert healthcheck-client.crt --key healthcheck-client.key -X POST -d '{}' https://127.0.0.1:2379/v3/cluster/member/list")
+		last = out + fmt.Sprint(err)
+		return err == nil && strings.Contains(strings.ReplaceAll(out, " ", ""), want)
+	}, func() string {
+		journal, _ := m.node(m.name+"-control-plane", "journalctl", "-b", "--no-pager", "-u", "kinc-etcd-peer.service")
+		return "last: " + last + "\n" + journal
+	})
+}
+
 // podToHost runs a pod on the second worker that connects to a listener of
 // this test on the host, at the kinc network's gateway: traffic leaving the
 // pod network is masqueraded, so the host sees the node's address and its
@@ -400,6 +418,7 @@ func TestMultiNodeClusterFromKindConfigSurvivesRestarts(t *testing.T) {
 			t.Errorf("%s: kubectl logs web = %q", r.name, logs)
 		}
 		m.podToPod(fmt.Sprintf("client-%d", i+1), webIP)
+		m.etcdPeerAt(after[cp])
 		if ep := m.mustKubectl("", "get", "endpoints", "kubernetes", "-o", "jsonpath={.subsets[0].addresses[0].ip}"); ep != after[cp] {
 			t.Errorf("%s: default/kubernetes endpoints %q, want the control plane's address %s", r.name, ep, after[cp])
 		}

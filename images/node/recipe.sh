@@ -51,7 +51,7 @@ systemctl mask --quiet \
   sys-kernel-config.mount sys-kernel-debug.mount sys-kernel-tracing.mount \
   sys-fs-fuse-connections.mount dev-hugepages.mount \
   apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service fstrim.timer
-systemctl enable --quiet kinc-node-setup.service containerd.service kinc-import-images.service kinc-readdress.service kubelet.service
+systemctl enable --quiet kinc-node-setup.service containerd.service kinc-import-images.service kinc-readdress.service kinc-etcd-peer.service kubelet.service
 
 # 4. Identity: every node gets its own machine-id at first boot.
 : >/etc/machine-id

@@ -76,7 +76,7 @@ func (p *provider) collectNode(ctx context.Context, dir string, n nodes.Node) er
 		"journal.log":    {"journalctl", "--no-pager"},
 		"kubelet.log":    {"journalctl", "--no-pager", "-u", "kubelet.service"},
 		"containerd.log": {"journalctl", "--no-pager", "-u", "containerd.service"},
-		"kinc-node.log":  {"journalctl", "--no-pager", "-u", "kinc-readdress.service", "-u", "kinc-routes.service"},
+		"kinc-node.log":  {"journalctl", "--no-pager", "-u", "kinc-readdress.service", "-u", "kinc-routes.service", "-u", "kinc-etcd-peer.service"},
 		"containers.log": {"crictl", "ps", "-a"},
 		"pods.log":       {"crictl", "pods"},
 		"images.log":     {"crictl", "images"},
