@@ -8,6 +8,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"sync"
 
@@ -26,10 +28,16 @@ type provider struct {
 	logger log.Logger
 	cli    *client.Client
 
-	mu sync.Mutex // guards privileged
+	// cacheDir holds what kinc learnt about engines (privilegedMemo); empty
+	// means nothing is remembered across processes.
+	cacheDir string
+
+	mu sync.Mutex // guards privileged and engineID
 	// privileged is whether --privileged works on this engine: nil until the
-	// first node of this process was created (see createFirst).
+	// first node was created (see createFirst) or the memo was read.
 	privileged *bool
+	// engineID is the engine's `docker info` ID, once Info has run.
+	engineID string
 }
 
 var _ providers.Provider = &provider{}
@@ -41,7 +49,11 @@ func NewProvider(logger log.Logger) (providers.Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: docker client: %v", providers.ErrEngineUnavailable, err)
 	}
-	return &provider{logger: logger, cli: cli}, nil
+	cacheDir := ""
+	if dir, err := os.UserCacheDir(); err == nil {
+		cacheDir = filepath.Join(dir, "kinc")
+	}
+	return &provider{logger: logger, cli: cli, cacheDir: cacheDir}, nil
 }
 
 // engineError wraps an error from the engine; an unreachable engine becomes
@@ -64,6 +76,7 @@ func (p *provider) Info(ctx context.Context) (*providers.Info, error) {
 		return nil, engineError("docker info", err)
 	}
 	p.mu.Lock()
+	p.engineID = info.ID
 	priv := p.privileged != nil && *p.privileged
 	p.mu.Unlock()
 	return &providers.Info{

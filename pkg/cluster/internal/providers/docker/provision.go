@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -44,6 +45,12 @@ func (p *provider) Provision(ctx context.Context, cfg *config.Cluster) ([]nodes.
 	out := make([]nodes.Node, len(plans))
 	start := 0
 	p.mu.Lock()
+	fromMemo := false
+	if p.privileged == nil {
+		if v, ok := p.readPrivilegedMemo(); ok {
+			p.privileged, fromMemo = &v, true
+		}
+	}
 	known := p.privileged != nil
 	p.mu.Unlock()
 	if !known {
@@ -66,9 +73,23 @@ func (p *provider) Provision(ctx context.Context, cfg *config.Cluster) ([]nodes.
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
+		if fromMemo {
+			p.forgetPrivileged()
+			return nil, fmt.Errorf("%w (kinc remembered that --privileged=%v works on this engine; the next create checks again)", err, privileged)
+		}
 		return nil, err
 	}
 	return out, nil
+}
+
+// forgetPrivileged drops what is known of --privileged, here and on disk.
+func (p *provider) forgetPrivileged() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.privileged = nil
+	if path := p.privilegedMemo(); path != "" {
+		_ = os.Remove(path)
+	}
 }
 
 // createFirst creates a node with --privileged and, when the engine cannot
@@ -96,6 +117,53 @@ func (p *provider) setPrivileged(v bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.privileged = &v
+	p.writePrivilegedMemo(v)
+}
+
+// privilegedMemo is the file remembering whether --privileged works on the
+// engine Info last saw, so that only the first create on an engine pays
+// for finding out (a failed privileged start and its removal, and the
+// first node created alone): <cacheDir>/engine-<docker info ID>.privileged
+// holding "true" or "false". Callers hold p.mu.
+func (p *provider) privilegedMemo() string {
+	if p.cacheDir == "" || p.engineID == "" || strings.ContainsAny(p.engineID, `/\`) {
+		return ""
+	}
+	return filepath.Join(p.cacheDir, "engine-"+p.engineID+".privileged")
+}
+
+func (p *provider) readPrivilegedMemo() (bool, bool) {
+	path := p.privilegedMemo()
+	if path == "" {
+		return false, false
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return false, false
+	}
+	switch strings.TrimSpace(string(data)) {
+	case "true":
+		return true, true
+	case "false":
+		return false, true
+	}
+	return false, false
+}
+
+// writePrivilegedMemo records v; a failure only costs the next create the
+// probe again.
+func (p *provider) writePrivilegedMemo(v bool) {
+	path := p.privilegedMemo()
+	if path == "" {
+		return
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err == nil {
+		err = os.WriteFile(path, []byte(strconv.FormatBool(v)+"\n"), 0o644)
+		if err == nil {
+			return
+		}
+	}
+	p.logger.V(1).Infof("could not remember in %s whether --privileged works", path)
 }
 
 func (p *provider) createNode(ctx context.Context, plan nodePlan, privileged bool) error {

@@ -2,6 +2,8 @@ package docker
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -9,6 +11,7 @@ import (
 	"github.com/docker/go-connections/nat"
 
 	"github.com/kinc-dev/kinc/pkg/cluster/config"
+	"github.com/kinc-dev/kinc/pkg/log"
 )
 
 func plan(t *testing.T, doc string) []nodePlan {
@@ -132,4 +135,42 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+func TestPrivilegedMemo(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	p := &provider{logger: log.NoopLogger{}, cacheDir: dir}
+	if _, ok := p.readPrivilegedMemo(); ok {
+		t.Fatal("a memo without an engine ID")
+	}
+	p.engineID = "ABCD:EFGH"
+	if _, ok := p.readPrivilegedMemo(); ok {
+		t.Fatal("a memo before any was written")
+	}
+	p.setPrivileged(false)
+	if v, ok := (&provider{cacheDir: dir, engineID: "ABCD:EFGH"}).readPrivilegedMemo(); !ok || v {
+		t.Errorf("another process reads %v %v, want false", v, ok)
+	}
+	if _, ok := (&provider{cacheDir: dir, engineID: "other"}).readPrivilegedMemo(); ok {
+		t.Error("another engine read this engine's memo")
+	}
+	p.setPrivileged(true)
+	if v, ok := p.readPrivilegedMemo(); !ok || !v {
+		t.Errorf("read %v %v, want true", v, ok)
+	}
+	p.forgetPrivileged()
+	if _, ok := p.readPrivilegedMemo(); ok || p.privileged != nil {
+		t.Error("forgotten memo still read")
+	}
+	if err := os.WriteFile(filepath.Join(dir, "engine-ABCD:EFGH.privileged"), []byte("maybe\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := p.readPrivilegedMemo(); ok {
+		t.Error("garbage read as a memo")
+	}
+	p.engineID = "../escape"
+	if p.privilegedMemo() != "" {
+		t.Error("an engine ID with a slash names a path")
+	}
 }
