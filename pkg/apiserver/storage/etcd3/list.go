@@ -115,6 +115,9 @@ func (s *store) GetList(ctx context.Context, key string, opts storage.ListOption
 		if len(resp.Kvs) == 0 && resp.More {
 			return fmt.Errorf("list %s: etcd returned no keys but reported more", key)
 		}
+		// Room for the page up front: growing by append copies every
+		// (large, by-value) item again and again.
+		items.Grow(len(resp.Kvs))
 		for i, kv := range resp.Kvs {
 			if paging && matched >= opts.Limit {
 				hasMore = true
