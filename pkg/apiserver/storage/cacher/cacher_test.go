@@ -322,3 +322,64 @@ func TestPredicateAttrsWithoutConfiguredGetAttrs(t *testing.T) {
 	uw.send(t, watch.Added, onNode("b", "n1", 12))
 	expectEvent(t, w, watch.Added, "b", "12")
 }
+
+// TestConsistentListFromCache: a list at "" (most recent) is served from the
+// cache once it has reached the store's current revision, with everything
+// written before; a cache that does not catch up in time, and a paged list,
+// go to the store.
+func TestConsistentListFromCache(t *testing.T) {
+	store := newFakeStore(10, *pod("ns", "a", 5, nil))
+	clk := testingclock.NewFakeClock(time.Now())
+	c, uw := start(t, store, clk, nil)
+	list := func(opts storage.ListOptions) chan *corev1.PodList {
+		out := make(chan *corev1.PodList, 1)
+		go func() {
+			l := &corev1.PodList{}
+			if err := c.GetList(context.Background(), "/pods/ns", opts, l); err != nil {
+				t.Errorf("list: %v", err)
+			}
+			out <- l
+		}()
+		return out
+	}
+
+	store.mu.Lock()
+	store.listRV = 12 // b was written to etcd; the cache has not seen it yet
+	store.mu.Unlock()
+	got := list(storage.ListOptions{Recursive: true})
+	select {
+	case l := <-got:
+		t.Fatalf("a consistent list did not wait for the cache: %d items at %s", len(l.Items), l.ResourceVersion)
+	case <-time.After(100 * time.Millisecond):
+	}
+	uw.send(t, watch.Added, pod("ns", "b", 12, nil))
+	l := <-got
+	if len(l.Items) != 2 || l.Items[1].Name != "b" || l.ResourceVersion != "12" {
+		t.Errorf("list %d items at %s, want a and b at 12", len(l.Items), l.ResourceVersion)
+	}
+	if lists, _, _ := store.counts(); lists != 1 {
+		t.Errorf("the store was listed %d times, want only the cacher's initial list", lists)
+	}
+
+	// The cache lags and no progress comes: after FreshnessTimeout the
+	// store answers.
+	store.mu.Lock()
+	store.listRV = 30
+	store.mu.Unlock()
+	_, _, progressBefore := store.counts()
+	got = list(storage.ListOptions{Recursive: true})
+	waitFor(t, func() bool { _, _, p := store.counts(); return p > progressBefore })
+	clk.Step(DefaultFreshnessTimeout)
+	if l := <-got; l.ResourceVersion != "30" {
+		t.Errorf("fallback list at %s, want the store's 30", l.ResourceVersion)
+	}
+	if lists, _, _ := store.counts(); lists != 2 {
+		t.Errorf("store lists %d, want 2 after the fallback", lists)
+	}
+
+	// Paged lists keep going to the store (continue tokens come from etcd).
+	<-list(storage.ListOptions{Recursive: true, Limit: 1})
+	if lists, _, _ := store.counts(); lists != 3 {
+		t.Errorf("store lists %d, want 3 after a paged list", lists)
+	}
+}

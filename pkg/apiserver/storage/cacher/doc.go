@@ -25,6 +25,9 @@
 // sends watchers that allow bookmarks a BOOKMARK at the revision it has reached,
 // so their resourceVersion advances even when the resource is idle.
 //
-// Everything but Watch (Create, Get, GetList, GuaranteedUpdate, Delete) is
-// delegated to the underlying store, so reads are as consistent as etcd's.
+// Reads: Get and GetList at resourceVersion "0" are served from the cache,
+// and so is a GetList at "" (most recent, unpaged) once the cache has
+// reached the store's current revision (a count-only read, then a progress
+// request): it is as consistent as a quorum read of etcd, without decoding
+// every object again. Other reads and all writes go to the underlying store.
 package cacher

@@ -31,14 +31,37 @@ func (c *Cacher) Get(ctx context.Context, key string, opts storage.GetOptions, o
 	return copyInto(out, el.obj.DeepCopyObject())
 }
 
-// GetList serves resourceVersion "0" lists without a continue token from the
-// cache: the whole selection at the cache's revision, in key order. A limit
-// is then ignored, as kube-apiserver does for lists served from its watch
-// cache (the answer has no continue token, which clients handle). Other
-// lists go to the store.
+// GetList serves from the cache, in key order, the whole selection at the
+// cache's revision:
+//   - resourceVersion "0" lists without a continue token. A limit is then
+//     ignored, as kube-apiserver does for lists served from its watch cache
+//     (the answer has no continue token, which clients handle);
+//   - consistent lists (resourceVersion "", no limit, no continue), once the
+//     cache has caught up with etcd's current revision, asked for with a
+//     count-only read: everything written before the request is in the
+//     answer, as upstream's ConsistentListFromCache does. A cache that does
+//     not catch up within FreshnessTimeout leaves the list to the store.
+//
+// Other lists go to the store, and so does everything before the first list
+// completed.
 func (c *Cacher) GetList(ctx context.Context, key string, opts storage.ListOptions, listObj runtime.Object) error {
-	if opts.ResourceVersion != "0" || opts.Continue != "" || opts.ResourceVersionMatch != "" || !c.isReady() || !c.owns(key) {
+	consistent := opts.ResourceVersion == "" && opts.Limit <= 0
+	if (opts.ResourceVersion != "0" && !consistent) || opts.Continue != "" || opts.ResourceVersionMatch != "" ||
+		!c.isReady() || !c.owns(key) {
 		return c.Interface.GetList(ctx, key, opts, listObj)
+	}
+	if consistent {
+		cur, err := c.Interface.GetCurrentResourceVersion(ctx)
+		if err != nil {
+			return c.Interface.GetList(ctx, key, opts, listObj)
+		}
+		if err := c.waitFresh(ctx, key, int64(cur)); err != nil {
+			if ctx.Err() != nil {
+				return err
+			}
+			c.cfg.Logger.Debug("cache not fresh in time, listing from the store", "key", key, "rv", cur)
+			return c.Interface.GetList(ctx, key, opts, listObj)
+		}
 	}
 	w := &cacheWatcher{key: key, recursive: opts.Recursive, pred: opts.Predicate}
 	c.mu.Lock()
