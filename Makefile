@@ -45,16 +45,17 @@ integration: build ## integration: tests that start real processes (etcd, apiser
 	hack/test.sh -run 'Integration' ./...
 
 # E2E packages run one at a time (-p 1): each starts node containers, and on
-# 2 cores parallel clusters mostly measure contention.
+# 2 cores parallel clusters mostly measure contention. -count=1: their
+# results depend on the node image, which go test's cache cannot see.
 .PHONY: e2e
 e2e: node-image ## e2e: end-to-end tests against real Docker containers (starts Docker, builds the node image once)
-	hack/test.sh -p 1 -tags e2e -timeout $(TEST_TIMEOUT) ./e2e/...
+	hack/test.sh -p 1 -count=1 -tags e2e -timeout $(TEST_TIMEOUT) ./e2e/...
 
 .PHONY: test
 test: node-image ## test: the full suite (unit, integration and e2e); starts Docker and builds the node image first
 	hack/ensure-test-deps.sh
 	hack/test.sh -timeout $(TEST_TIMEOUT) ./...
-	hack/test.sh -p 1 -tags e2e -timeout $(TEST_TIMEOUT) ./e2e/...
+	hack/test.sh -p 1 -count=1 -tags e2e -timeout $(TEST_TIMEOUT) ./e2e/...
 
 .PHONY: bench
 bench: build ## bench: benchmarks, printed as a table of ratios against same-run baselines
