@@ -80,13 +80,11 @@ func TestCreateWithNodeImage(t *testing.T) {
 
 	kubectl := func(stdin string, args ...string) string {
 		t.Helper()
-		cmd := exec.CommandContext(ctx, "kubectl", append([]string{"--kubeconfig", kc, "--context", "kinc-" + name}, args...)...)
-		cmd.Stdin = strings.NewReader(stdin)
-		out, err := cmd.CombinedOutput()
+		out, err := framework.Kubectl(ctx, kc, stdin, append([]string{"--context", "kinc-" + name}, args...)...)
 		if err != nil {
-			t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
+			t.Fatal(err)
 		}
-		return string(out)
+		return out
 	}
 	if _, err := exec.LookPath("kubectl"); err != nil {
 		t.Skip("kubectl is not installed")

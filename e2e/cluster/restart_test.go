@@ -113,13 +113,7 @@ func (m *multi) create(doc string) {
 }
 
 func (m *multi) kubectl(stdin string, args ...string) (string, error) {
-	cmd := exec.CommandContext(m.ctx, "kubectl", append([]string{"--kubeconfig", m.kubeconfig, "--request-timeout", "10s"}, args...)...)
-	cmd.Stdin = strings.NewReader(stdin)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return string(out), fmt.Errorf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return string(out), nil
+	return framework.Kubectl(m.ctx, m.kubeconfig, stdin, args...)
 }
 
 func (m *multi) mustKubectl(stdin string, args ...string) string {
@@ -144,14 +138,7 @@ func (m *multi) node(node string, cmd ...string) (string, error) {
 // describe says. It returns how long it took.
 func (m *multi) eventually(timeout time.Duration, what string, cond func() bool, describe func() string) time.Duration {
 	m.t.Helper()
-	start := time.Now()
-	for !cond() {
-		if time.Since(start) > timeout {
-			m.t.Fatalf("%s: not after %s\n%s", what, timeout, describe())
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
-	return time.Since(start).Round(100 * time.Millisecond)
+	return framework.Eventually(m.t, timeout, 500*time.Millisecond, what, cond, describe).Round(100 * time.Millisecond)
 }
 
 // ips returns each node container's address on the kinc network.

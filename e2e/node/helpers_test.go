@@ -91,13 +91,7 @@ func (e *env) kinc(args ...string) string {
 
 // kubectl runs the real kubectl against the cluster; stdin may be "".
 func (e *env) kubectl(stdin string, args ...string) (string, error) {
-	cmd := exec.CommandContext(e.ctx, "kubectl", append([]string{"--kubeconfig", e.kubeconfig, "--request-timeout", "20s"}, args...)...)
-	cmd.Stdin = strings.NewReader(stdin)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return string(out), fmt.Errorf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return string(out), nil
+	return framework.Kubectl(e.ctx, e.kubeconfig, stdin, args...)
 }
 
 func (e *env) mustKubectl(stdin string, args ...string) string {
@@ -149,18 +143,7 @@ func (e *env) mustExec(cmd ...string) string {
 // took.
 func (e *env) eventually(timeout, interval time.Duration, what string, cond func() bool, describe func() string) time.Duration {
 	e.tb.Helper()
-	start := time.Now()
-	for !cond() {
-		if time.Since(start) > timeout {
-			msg := ""
-			if describe != nil {
-				msg = describe()
-			}
-			e.tb.Fatalf("%s: not after %s\n%s", what, timeout, msg)
-		}
-		time.Sleep(interval)
-	}
-	return time.Since(start)
+	return framework.Eventually(e.tb, timeout, interval, what, cond, describe)
 }
 
 // describe returns `kubectl describe` of an object, for failure messages.

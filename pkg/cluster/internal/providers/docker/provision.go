@@ -141,13 +141,8 @@ func (p *provider) readPrivilegedMemo() (bool, bool) {
 	if err != nil {
 		return false, false
 	}
-	switch strings.TrimSpace(string(data)) {
-	case "true":
-		return true, true
-	case "false":
-		return false, true
-	}
-	return false, false
+	v, err := strconv.ParseBool(strings.TrimSpace(string(data)))
+	return v, err == nil
 }
 
 // writePrivilegedMemo records v; a failure only costs the next create the
