@@ -83,10 +83,20 @@ func writeText(w http.ResponseWriter, code int, s string) {
 func writeVersion(w http.ResponseWriter) {
 	kv := kincversion.KubernetesVersion
 	parts := strings.SplitN(strings.TrimPrefix(kv, "v"), ".", 3)
-	info := version.Info{Major: parts[0], Minor: parts[1], GitVersion: kv + "+kinc." + strings.TrimPrefix(kincversion.Version(), "v"),
+	info := version.Info{Major: parts[0], Minor: parts[1], GitVersion: serverGitVersion(kv, kincversion.Version()),
 		GitCommit: kincversion.Get().GitCommit, GitTreeState: "clean", GoVersion: runtime.Version(), Compiler: runtime.Compiler,
 		Platform: runtime.GOOS + "/" + runtime.GOARCH}
 	handlers.WriteJSON(w, http.StatusOK, info)
+}
+
+// serverGitVersion is the gitVersion /version reports: the Kubernetes
+// version kinc implements with kinc's own version as semver build metadata,
+// e.g. v1.37.2+kinc.0.1.0-alpha.09705da. Build metadata is dot-separated
+// [0-9A-Za-z-] identifiers, so kinc's own "+<commit>" becomes ".<commit>":
+// a second "+" makes every kubectl print "could not parse pre-release/metadata".
+func serverGitVersion(kubernetesVersion, kincVersion string) string {
+	meta := strings.ReplaceAll(strings.TrimPrefix(kincVersion, "v"), "+", ".")
+	return kubernetesVersion + "+kinc." + meta
 }
 
 // servePprof serves Go's profiles under /debug/pprof/ (--profiling).
