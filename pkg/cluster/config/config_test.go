@@ -197,6 +197,31 @@ func TestExamples(t *testing.T) {
 		{name: "bogus node field", doc: "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: worker\n  imag: x\n", wantErr: []string{`unknown field "imag"`}},
 		{name: "bad apiVersion", doc: "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha3\n", wantErr: []string{`unknown apiVersion "kind.x-k8s.io/v1alpha3"`}},
 		{name: "bad kind", doc: "kind: Clusters\napiVersion: kinc.dev/v1alpha4\n", wantErr: []string{`unknown kind "Clusters"`}},
+		{name: "second document", doc: "kind: Cluster\napiVersion: kinc.dev/v1alpha4\n---\nkind: Cluster\napiVersion: kinc.dev/v1alpha4\nname: other\n",
+			wantErr: []string{"a second YAML document starts at line 3", "one Cluster"}},
+		{name: "duplicate key", doc: "kind: Cluster\napiVersion: kinc.dev/v1alpha4\nname: a\nname: b\n", wantErr: []string{`key "name" already set`}},
+		{name: "duplicate node key", doc: "kind: Cluster\napiVersion: kinc.dev/v1alpha4\nnodes:\n- role: control-plane\n  role: worker\n", wantErr: []string{`key "role" already set`}},
+		{name: "bad kubelet patch values", doc: `kind: Cluster
+apiVersion: kinc.dev/v1alpha4
+kubeadmConfigPatches:
+- |
+  kind: KubeletConfiguration
+  nodeStatusUpdateFrequency: -10s
+  nodeLeaseDurationSeconds: -1
+  address: localhost
+nodes:
+- role: control-plane
+  kubeadmConfigPatches:
+  - |
+    kind: KubeletConfiguration
+    podCIDR: 10.244.0.0
+    clusterDNS: [10.96.0.10, dns]
+`, wantErr: []string{
+			`kubeadmConfigPatches[0]: KubeletConfiguration: [address: Invalid value: "localhost": must be a valid IP address`,
+			`nodeStatusUpdateFrequency: Invalid value: "-10s": must be greater than or equal to 0`,
+			"nodeLeaseDurationSeconds: Invalid value: -1: must be greater than 0",
+			`nodes[0].kubeadmConfigPatches[0]: KubeletConfiguration: [podCIDR: Invalid value: "10.244.0.0"`,
+			`clusterDNS[1]: Invalid value: "dns"`}},
 		{name: "bad indent", doc: "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n   image: foo\n", wantErr: []string{"yaml"}},
 		{name: "bad name", doc: "kind: Cluster\napiVersion: kinc.dev/v1alpha4\nname: My_Cluster\n", wantErr: []string{`name: "My_Cluster" is not a valid cluster name`}},
 		{name: "no control plane", doc: "kind: Cluster\napiVersion: kinc.dev/v1alpha4\nnodes:\n- role: worker\n", wantErr: []string{"at least one node must have role"}},
@@ -309,13 +334,19 @@ func TestAllFieldsOnlyUnsupportedErrors(t *testing.T) {
 	}
 }
 
+// TestKubeletPatchKeepsOtherEvictionValues: only kind's "0%" thresholds are
+// dropped; any other is kept and so refused by the kubelet's strict parser.
 func TestKubeletPatchKeepsOtherEvictionValues(t *testing.T) {
 	t.Parallel()
-	p, err := ParsePatches([]string{"kind: KubeletConfiguration\nevictionHard:\n  memory.available: 100Mi\nmaxPods: 50\n"})
+	_, err := ParsePatches([]string{"kind: KubeletConfiguration\nevictionHard:\n  memory.available: 100Mi\nmaxPods: 50\n"})
+	if err == nil || !strings.Contains(err.Error(), `kubeadmConfigPatches[0]: KubeletConfiguration: error unmarshaling JSON: while decoding JSON: json: unknown field "evictionHard"`) {
+		t.Fatalf("ParsePatches error = %v, want the unknown field named", err)
+	}
+	p, err := ParsePatches([]string{"kind: KubeletConfiguration\nevictionHard:\n  memory.available: 0%\nmaxPods: 50\n"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(p.Kubelet) != 1 || !strings.Contains(string(p.Kubelet[0]), "evictionHard") || strings.Contains(string(p.Kubelet[0]), "kind") {
+	if len(p.Kubelet) != 1 || strings.Contains(string(p.Kubelet[0]), "evictionHard") || strings.Contains(string(p.Kubelet[0]), "kind") {
 		t.Fatalf("kubelet patch %s", p.Kubelet)
 	}
 }

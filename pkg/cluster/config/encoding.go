@@ -1,10 +1,11 @@
 package config
 
 import (
-	"bytes"
 	"fmt"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/kinc-dev/kinc/pkg/internal/strictyaml"
 )
 
 // The accepted apiVersions (same schema) and kind.
@@ -15,10 +16,15 @@ const (
 )
 
 // Load decodes a Cluster document strictly: an unknown or duplicated field is
-// an error naming it. Empty input is an empty Cluster. The result is not
-// defaulted or validated (see SetDefaults and Validate).
+// an error naming it, and so is a second YAML document (as kind, kinc reads
+// one Cluster). Empty input (or only comments) is an empty Cluster. The
+// result is not defaulted or validated (see SetDefaults and Validate).
 func Load(data []byte) (*Cluster, error) {
-	if len(bytes.TrimSpace(data)) == 0 {
+	data, err := strictyaml.Document(data)
+	if err != nil {
+		return nil, fmt.Errorf("decode cluster config: %w (a config file holds one Cluster)", err)
+	}
+	if data == nil {
 		return &Cluster{Kind: Kind, APIVersion: APIVersion}, nil
 	}
 	var tm struct {

@@ -7,7 +7,10 @@ import (
 	"sort"
 	"strings"
 
+	jsonpatch "github.com/evanphx/json-patch/v5"
 	"sigs.k8s.io/yaml"
+
+	"github.com/kinc-dev/kinc/pkg/kubelet/kubeletconfig"
 )
 
 // Patches is what kinc takes from kubeadmConfigPatches.
@@ -30,10 +33,7 @@ type Patches struct {
 	JoinNodeLabels map[string]string
 }
 
-const (
-	kubeletAPIVersion = "kubelet.config.k8s.io/v1beta1"
-	kubeadmGroup      = "kubeadm.k8s.io/"
-)
+const kubeadmGroup = "kubeadm.k8s.io/"
 
 // ParsePatches maps kubeadmConfigPatches onto Patches. A document kinc
 // cannot honour (another kind, a field it does not map) is an error naming
@@ -59,7 +59,7 @@ func (p *Patches) add(doc string) error {
 	}
 	kubeadmVersion := tm.APIVersion == "" || strings.HasPrefix(tm.APIVersion, kubeadmGroup)
 	switch {
-	case tm.Kind == "KubeletConfiguration" && (tm.APIVersion == "" || tm.APIVersion == kubeletAPIVersion):
+	case tm.Kind == "KubeletConfiguration" && (tm.APIVersion == "" || tm.APIVersion == kubeletconfig.APIVersion):
 		return p.addKubelet(doc)
 	case tm.Kind == "ClusterConfiguration" && kubeadmVersion:
 		return p.addClusterConfiguration(doc)
@@ -90,8 +90,30 @@ func (p *Patches) addKubelet(doc string) error {
 	if err != nil {
 		return fmt.Errorf("KubeletConfiguration: %w", err)
 	}
+	if err := checkKubeletPatch(data); err != nil {
+		return fmt.Errorf("KubeletConfiguration: %w", err)
+	}
 	p.Kubelet = append(p.Kubelet, data)
 	return nil
+}
+
+// checkKubeletPatch runs the kubelet's own strict parser and validation on
+// the patch applied to the kubelet's defaults, so that a field kinc's
+// kubelet does not know or a value it would refuse (a negative period, an
+// address that is not an IP, …) is reported by Validate, with its field
+// path. The node's whole rendered configuration is checked again before a
+// cluster is created (nodeconfig.Check).
+func checkKubeletPatch(patch []byte) error {
+	head, err := json.Marshal(map[string]string{"apiVersion": kubeletconfig.APIVersion, "kind": kubeletconfig.Kind})
+	if err != nil {
+		return err
+	}
+	doc, err := jsonpatch.MergePatch(head, patch)
+	if err != nil {
+		return err
+	}
+	_, err = kubeletconfig.Parse(doc)
+	return err
 }
 
 func allZeroPercent(m map[string]any) bool {

@@ -9,7 +9,8 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/yaml"
+
+	"github.com/kinc-dev/kinc/pkg/internal/strictyaml"
 )
 
 // APIVersion and Kind identify a KubeletConfiguration document.
@@ -103,10 +104,11 @@ func Load(path string) (*KubeletConfiguration, error) {
 	return cfg, nil
 }
 
-// Parse strictly decodes a KubeletConfiguration document, defaults and validates it.
+// Parse strictly decodes a KubeletConfiguration document (one document; an
+// unknown or duplicated field is an error), defaults and validates it.
 func Parse(data []byte) (*KubeletConfiguration, error) {
 	cfg := &KubeletConfiguration{}
-	if err := yaml.UnmarshalStrict(data, cfg); err != nil {
+	if err := strictyaml.Unmarshal(data, cfg); err != nil {
 		return nil, err
 	}
 	if cfg.APIVersion != APIVersion || cfg.Kind != Kind {
@@ -175,28 +177,4 @@ func Default(c *KubeletConfiguration) {
 	if c.Authorization.Mode == "" {
 		c.Authorization.Mode = "AlwaysAllow"
 	}
-}
-
-// Validate rejects values kinc's kubelet does not implement.
-func Validate(c *KubeletConfiguration) error {
-	if c.CgroupDriver != "cgroupfs" && c.CgroupDriver != "systemd" {
-		return fmt.Errorf("cgroupDriver: unsupported value %q (cgroupfs, systemd)", c.CgroupDriver)
-	}
-	if c.Authentication.Anonymous.Enabled != nil && *c.Authentication.Anonymous.Enabled {
-		return fmt.Errorf("authentication.anonymous.enabled: true is not supported")
-	}
-	switch c.Authorization.Mode {
-	case "AlwaysAllow", "Webhook":
-		// Webhook is accepted for kubeadm compatibility and behaves like
-		// AlwaysAllow for clients with a verified certificate.
-	default:
-		return fmt.Errorf("authorization.mode: unsupported value %q", c.Authorization.Mode)
-	}
-	if c.Port < 0 || c.Port > 65535 {
-		return fmt.Errorf("port: %d out of range", c.Port)
-	}
-	if c.MaxPods < 0 {
-		return fmt.Errorf("maxPods: must not be negative")
-	}
-	return nil
 }

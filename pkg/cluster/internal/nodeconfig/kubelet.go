@@ -125,7 +125,7 @@ func KubeletConfig(cfg *config.Cluster, n Node) ([]byte, error) {
 		return nil, err
 	}
 	if _, err := kubeletconfig.Parse(out); err != nil {
-		return nil, fmt.Errorf("KubeletConfiguration (after kubeadmConfigPatches) is not supported by kinc's kubelet: %w", err)
+		return nil, fmt.Errorf("KubeletConfiguration (after kubeadmConfigPatches) is refused by kinc's kubelet: %w", err)
 	}
 	return out, nil
 }
