@@ -12,7 +12,8 @@
 //
 // Implementations: storage/etcd3 (directly over etcd) and storage/cacher (one shared
 // etcd watch per resource, fanned out to any number of watchers, delegating
-// everything else to another Interface). storage/storagetest holds the conformance
-// suite both run. ToStatusError maps the errors of this package to the
+// everything else to another Interface), and storage/memory, the in-memory twin
+// for hermetic tests. storage/storagetest holds the conformance suite all three
+// run. ToStatusError maps the errors of this package to the
 // metav1.Status errors the HTTP layer returns.
 package storage

@@ -1,5 +1,5 @@
 // Package storagetest is the conformance suite of storage.Interface, written once
-// and run against every implementation (etcd3, and etcd3 behind the cacher), plus
+// and run against every implementation (etcd3, memory, and the cacher over either), plus
 // RunEtcd, an in-process etcd for integration tests.
 //
 // Each RunTestXxx function takes a Factory that returns a fresh, empty store of
