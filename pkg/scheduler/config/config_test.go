@@ -79,7 +79,14 @@ func TestDecodeErrors(t *testing.T) {
 		{"wrong kind", "apiVersion: kubescheduler.config.k8s.io/v1\nkind: Other\n", "must be apiVersion"},
 		{"unknown plugin", head + "profiles:\n- plugins:\n    filter:\n      enabled:\n      - name: Bogus\n", "unknown plugin"},
 		{"unimplemented plugin", head + "profiles:\n- plugins:\n    score:\n      enabled:\n      - name: ImageLocality\n", "not implemented"},
-		{"duplicate profile", head + "profiles:\n- schedulerName: a\n- schedulerName: a\n", "duplicate"},
+		{"duplicate profile", head + "profiles:\n- schedulerName: a\n- schedulerName: a\n", `profiles[1].schedulerName: Duplicate value: "a"`},
+		{"duplicate key", head + "parallelism: 4\nparallelism: 8\n", `key "parallelism" already set`},
+		{"duplicate nested key", head + "clientConnection:\n  qps: 5\n  qps: 6\n", `key "qps" already set`},
+		{"second document", head + "---\n" + head, "a second YAML document starts at line 3"},
+		{"negative qps", head + "clientConnection:\n  qps: -1\n", "clientConnection.qps: Invalid value: -1: must be greater than or equal to 0"},
+		{"negative burst", head + "clientConnection:\n  burst: -5\n", "clientConnection.burst: Invalid value: -5: must be greater than or equal to 0"},
+		{"negative retryPeriod", head + "leaderElection:\n  retryPeriod: -2s\n", `leaderElection.retryPeriod: Invalid value: "-2s": must be greater than 0`},
+		{"parallelism", head + "parallelism: -1\n", "parallelism: Invalid value: -1: must be greater than 0"},
 		{"plugin args", head + "profiles:\n- pluginConfig:\n  - name: NodeResourcesFit\n    args: {scoringStrategy: {type: MostAllocated}}\n", "not supported"},
 		{"score plugin as filter", head + "profiles:\n- plugins:\n    filter:\n      enabled:\n      - name: NodeResourcesBalancedAllocation\n", "does not filter"},
 	}
@@ -91,6 +98,27 @@ func TestDecodeErrors(t *testing.T) {
 				t.Fatalf("err = %v, want it to contain %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestValidateReportsEveryError: one pass names every bad field, flags
+// applied over the file included.
+func TestValidateReportsEveryError(t *testing.T) {
+	t.Parallel()
+	cfg := Default()
+	cfg.ClientConnection.QPS, cfg.ClientConnection.Burst = -1, -1
+	*cfg.PercentageOfNodesToScore = 101
+	got := map[string]bool{}
+	for _, e := range ValidateFields(cfg) {
+		got[e.Field] = true
+	}
+	for _, f := range []string{"clientConnection.qps", "clientConnection.burst", "percentageOfNodesToScore"} {
+		if !got[f] {
+			t.Errorf("no error for %s (got %v)", f, got)
+		}
+	}
+	if err := Validate(Default()); err != nil {
+		t.Errorf("defaults rejected: %v", err)
 	}
 }
 

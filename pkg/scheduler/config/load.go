@@ -9,7 +9,8 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
-	"sigs.k8s.io/yaml"
+
+	"github.com/kinc-dev/kinc/pkg/internal/strictyaml"
 )
 
 // Load reads a configuration file (YAML or JSON), strictly: an unknown
@@ -26,9 +27,10 @@ func Load(path string) (*KubeSchedulerConfiguration, error) {
 	return cfg, nil
 }
 
-// Decode parses and defaults a configuration document.
+// Decode parses, defaults and validates a configuration document: exactly
+// one YAML (or JSON) document, no key given twice, no unknown field.
 func Decode(data []byte) (*KubeSchedulerConfiguration, error) {
-	js, err := yaml.YAMLToJSON(data)
+	js, err := strictyaml.ToJSON(data)
 	if err != nil {
 		return nil, fmt.Errorf("parsing scheduler configuration: %w", err)
 	}
@@ -115,42 +117,4 @@ func setString(s *string, v string) {
 	if *s == "" {
 		*s = v
 	}
-}
-
-// Validate checks what the scheduler relies on.
-func Validate(cfg *KubeSchedulerConfiguration) error {
-	if *cfg.Parallelism <= 0 {
-		return fmt.Errorf("parallelism: must be greater than 0")
-	}
-	if p := *cfg.PercentageOfNodesToScore; p < 0 || p > 100 {
-		return fmt.Errorf("percentageOfNodesToScore: must be within [0, 100]")
-	}
-	if *cfg.PodInitialBackoffSeconds <= 0 || *cfg.PodMaxBackoffSeconds < *cfg.PodInitialBackoffSeconds {
-		return fmt.Errorf("podInitialBackoffSeconds must be > 0 and podMaxBackoffSeconds at least as large")
-	}
-	le := cfg.LeaderElection
-	if *le.LeaderElect {
-		if le.ResourceLock != "leases" {
-			return fmt.Errorf("leaderElection.resourceLock: only \"leases\" is supported (got %q)", le.ResourceLock)
-		}
-		if le.LeaseDuration.Duration <= le.RenewDeadline.Duration || le.RenewDeadline.Duration <= le.RetryPeriod.Duration {
-			return fmt.Errorf("leaderElection: need leaseDuration > renewDeadline > retryPeriod")
-		}
-	}
-	seen := map[string]bool{}
-	for i := range cfg.Profiles {
-		p := &cfg.Profiles[i]
-		name := *p.SchedulerName
-		if name == "" {
-			return fmt.Errorf("profiles[%d].schedulerName: required", i)
-		}
-		if seen[name] {
-			return fmt.Errorf("profiles[%d].schedulerName: duplicate %q", i, name)
-		}
-		seen[name] = true
-		if _, err := Resolve(p, *cfg.PercentageOfNodesToScore); err != nil {
-			return fmt.Errorf("profiles[%d]: %w", i, err)
-		}
-	}
-	return nil
 }
