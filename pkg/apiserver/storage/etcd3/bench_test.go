@@ -3,9 +3,10 @@ package etcd3
 import (
 	"context"
 	"fmt"
-	"runtime"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	corev1 "k8s.io/api/core/v1"
@@ -13,20 +14,26 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	kruntime "k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/kinc-dev/kinc/internal/benchcmp"
 	"github.com/kinc-dev/kinc/pkg/apiserver/storage"
 	"github.com/kinc-dev/kinc/pkg/apiserver/storage/storagetest"
 )
 
-// Benchmarks come in pairs, a raw etcd baseline and the store doing the same
-// work through the codec, so that `make bench` can report store/raw ratios
-// measured in the same run:
+// Each benchmark measures the store against a raw etcd baseline doing the
+// same work in the same run, and reports both and their ratio
+// (internal/benchcmp). Each iteration does a fixed batch, so -benchtime 1x
+// (make bench) is meaningful:
 //
-//	BenchmarkRawEtcdTxnPut / BenchmarkStoreCreate: 16 concurrent writers
-//	BenchmarkRawRange      / BenchmarkStoreList:   a list of benchListSize pods
+//	BenchmarkStoreCreate: benchCreates creates by 16 concurrent writers ÷
+//	                      the same number of txn puts of the encoded pod
+//	BenchmarkStoreList:   benchLists lists of benchListSize pods ÷ as many
+//	                      etcd ranges over the same keys
 
 const (
 	benchWriters  = 16
+	benchCreates  = 2000
 	benchListSize = 500
+	benchLists    = 20
 )
 
 // benchPod is a small but realistic pod (about 500 bytes of JSON).
@@ -53,36 +60,25 @@ func benchPod(name string) *corev1.Pod {
 	}
 }
 
-// parallel16 makes RunParallel use benchWriters goroutines.
-func parallel16(b *testing.B) {
-	procs := runtime.GOMAXPROCS(0)
-	b.SetParallelism((benchWriters + procs - 1) / procs)
-}
-
-func BenchmarkRawEtcdTxnPut(b *testing.B) {
-	client := storagetest.RunEtcd(b)
-	data, err := kruntime.Encode(storagetest.Codec(), benchPod("p"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	var n atomic.Int64
-	parallel16(b)
-	b.SetBytes(int64(len(data)))
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		ctx := context.Background()
-		for pb.Next() {
-			key := fmt.Sprintf("/registry/pods/bench/p-%d", n.Add(1))
-			_, err := client.Txn(ctx).
-				If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).
-				Then(clientv3.OpPut(key, string(data))).
-				Commit()
-			if err != nil {
-				b.Error(err)
-				return
+// concurrently runs f(0) … f(n-1) on benchWriters goroutines and returns
+// how long that took.
+func concurrently(b *testing.B, n int, f func(ctx context.Context, i int) error) time.Duration {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range benchWriters {
+		wg.Go(func() {
+			ctx := context.Background()
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				if err := f(ctx, i); err != nil {
+					b.Error(err)
+					return
+				}
 			}
-		}
-	})
+		})
+	}
+	wg.Wait()
+	return time.Since(start)
 }
 
 func BenchmarkStoreCreate(b *testing.B) {
@@ -93,22 +89,36 @@ func BenchmarkStoreCreate(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var n atomic.Int64
-	parallel16(b)
-	b.SetBytes(int64(len(data)))
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		ctx := context.Background()
-		out := &corev1.Pod{}
-		for pb.Next() {
+	rawPuts := func(batch string) time.Duration {
+		return concurrently(b, benchCreates/2, func(ctx context.Context, i int) error {
+			key := fmt.Sprintf("/registry/raw/bench/p-%s-%d", batch, i)
+			_, err := client.Txn(ctx).
+				If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).
+				Then(clientv3.OpPut(key, string(data))).
+				Commit()
+			return err
+		})
+	}
+	storeCreates := func(batch string) time.Duration {
+		return concurrently(b, benchCreates/2, func(ctx context.Context, i int) error {
 			pod := template.DeepCopy()
-			pod.Name = fmt.Sprintf("p-%d", n.Add(1))
-			if err := s.Create(ctx, "/pods/bench/"+pod.Name, pod, out, 0); err != nil {
-				b.Error(err)
-				return
-			}
-		}
-	})
+			pod.Name = fmt.Sprintf("p-%s-%d", batch, i)
+			return s.Create(ctx, "/pods/bench/"+pod.Name, pod, &corev1.Pod{}, 0)
+		})
+	}
+	// Baseline and store alternate (ABBA), so that etcd's growth during the
+	// run weighs on both alike.
+	var raw, store time.Duration
+	for it := 0; b.Loop(); it++ {
+		raw += rawPuts(fmt.Sprint(it, "a"))
+		store += storeCreates(fmt.Sprint(it, "a"))
+		store += storeCreates(fmt.Sprint(it, "b"))
+		raw += rawPuts(fmt.Sprint(it, "b"))
+	}
+	benchcmp.Times(b, store, raw)
+	b.ReportMetric(float64(benchCreates*b.N)/store.Seconds(), "creates/s")
+	b.ReportMetric(float64(benchCreates*b.N)/raw.Seconds(), "etcd-txn-puts/s")
+	b.ReportMetric(float64(len(data)), "bytes/pod")
 }
 
 // seedList stores benchListSize pods through a store and returns it.
@@ -125,26 +135,28 @@ func seedList(b *testing.B) (*clientv3.Client, storage.Interface) {
 	return client, s
 }
 
-func BenchmarkRawRange(b *testing.B) {
-	client, _ := seedList(b)
-	ctx := context.Background()
-	for b.Loop() {
-		resp, err := client.Get(ctx, "/registry/pods/", clientv3.WithPrefix())
-		if err != nil || len(resp.Kvs) != benchListSize {
-			b.Fatalf("range: %v", err)
-		}
-	}
-	b.ReportMetric(benchListSize, "items/op")
-}
-
 func BenchmarkStoreList(b *testing.B) {
-	_, s := seedList(b)
+	client, s := seedList(b)
 	ctx := context.Background()
+	var raw, store time.Duration
 	for b.Loop() {
-		list := &corev1.PodList{}
-		if err := s.GetList(ctx, "/pods", storage.ListOptions{Recursive: true}, list); err != nil || len(list.Items) != benchListSize {
-			b.Fatalf("list: %v", err)
-		}
+		raw += benchcmp.Time(func() {
+			for range benchLists {
+				resp, err := client.Get(ctx, "/registry/pods/", clientv3.WithPrefix())
+				if err != nil || len(resp.Kvs) != benchListSize {
+					b.Fatalf("range: %v", err)
+				}
+			}
+		})
+		store += benchcmp.Time(func() {
+			for range benchLists {
+				list := &corev1.PodList{}
+				if err := s.GetList(ctx, "/pods", storage.ListOptions{Recursive: true}, list); err != nil || len(list.Items) != benchListSize {
+					b.Fatalf("list: %v", err)
+				}
+			}
+		})
 	}
-	b.ReportMetric(benchListSize, "items/op")
+	benchcmp.Times(b, store, raw)
+	b.ReportMetric(benchListSize, "items/list")
 }
