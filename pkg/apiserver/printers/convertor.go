@@ -71,9 +71,7 @@ var _ TableConvertor = (*Convertor)(nil)
 // cronjobs, leases, rolebindings and clusterrolebindings (and their lists). Any
 // other object with metadata gets the default Name/Created At table.
 func New(opts ...Option) *Convertor {
-	cv := NewDefault(opts...)
-	cv.handlers = newRegistry()
-	return cv
+	return NewDefault(append([]Option{WithPrinters(all()...)}, opts...)...)
 }
 
 // NewDefault returns a Convertor that prints every object with upstream's default

@@ -29,17 +29,16 @@ type handler struct {
 	rows func(obj runtime.Object, e *env, dst []metav1.TableRow) ([]metav1.TableRow, error)
 }
 
-// register adds a printer for the object type PT and its list type L to r. print
-// returns a row with Cells (and optionally Conditions) filled in.
-func register[T any, PT interface {
+// newPrinter returns the Printer of the object type PT and its list type L.
+// print returns a row with Cells (and optionally Conditions) filled in.
+func newPrinter[T any, PT interface {
 	*T
 	runtime.Object
 }, L runtime.Object](
-	r map[reflect.Type]*handler,
 	columns []metav1.TableColumnDefinition,
 	items func(L) []T,
 	print func(PT, *env) metav1.TableRow,
-) {
+) Printer {
 	one := func(o PT, e *env) metav1.TableRow {
 		row := print(o, e)
 		row.Object = runtime.RawExtension{Object: o}
@@ -61,44 +60,88 @@ func register[T any, PT interface {
 			return nil, fmt.Errorf("printers: unexpected type %T", obj)
 		},
 	}
-	r[reflect.TypeFor[PT]()] = h
-	r[reflect.TypeFor[L]()] = h
+	return Printer{named: true, types: []reflect.Type{reflect.TypeFor[PT](), reflect.TypeFor[L]()}, h: h}
 }
 
-// newRegistry builds the printers of New, keyed by object and list type.
-func newRegistry() map[reflect.Type]*handler {
+// The printers of each kind, as upstream prints them.
+
+func Pods() Printer {
+	return newPrinter(podColumns(), func(l *corev1.PodList) []corev1.Pod { return l.Items }, printPod)
+}
+func Nodes() Printer {
+	return newPrinter(nodeColumns(), func(l *corev1.NodeList) []corev1.Node { return l.Items }, printNode)
+}
+func Namespaces() Printer {
+	return newPrinter(namespaceColumns(), func(l *corev1.NamespaceList) []corev1.Namespace { return l.Items }, printNamespace)
+}
+func Services() Printer {
+	return newPrinter(serviceColumns(), func(l *corev1.ServiceList) []corev1.Service { return l.Items }, printService)
+}
+func Endpoints() Printer {
+	return newPrinter(endpointsColumns(), func(l *corev1.EndpointsList) []corev1.Endpoints { return l.Items }, printEndpoints)
+}
+func ConfigMaps() Printer {
+	return newPrinter(configMapColumns(), func(l *corev1.ConfigMapList) []corev1.ConfigMap { return l.Items }, printConfigMap)
+}
+func Secrets() Printer {
+	return newPrinter(secretColumns(), func(l *corev1.SecretList) []corev1.Secret { return l.Items }, printSecret)
+}
+func ServiceAccounts() Printer {
+	return newPrinter(serviceAccountColumns(), func(l *corev1.ServiceAccountList) []corev1.ServiceAccount { return l.Items }, printServiceAccount)
+}
+func Events() Printer {
+	return newPrinter(eventColumns(), func(l *corev1.EventList) []corev1.Event { return l.Items }, printCoreEvent)
+}
+
+// EventsV1 prints events.k8s.io/v1 events (upstream prints them through the
+// same internal Event printer as core events).
+func EventsV1() Printer {
+	return newPrinter(eventColumns(), func(l *eventsv1.EventList) []eventsv1.Event { return l.Items }, printEventsV1Event)
+}
+func Deployments() Printer {
+	return newPrinter(deploymentColumns(), func(l *appsv1.DeploymentList) []appsv1.Deployment { return l.Items }, printDeployment)
+}
+func ReplicaSets() Printer {
+	return newPrinter(replicaSetColumns(), func(l *appsv1.ReplicaSetList) []appsv1.ReplicaSet { return l.Items }, printReplicaSet)
+}
+func DaemonSets() Printer {
+	return newPrinter(daemonSetColumns(), func(l *appsv1.DaemonSetList) []appsv1.DaemonSet { return l.Items }, printDaemonSet)
+}
+func StatefulSets() Printer {
+	return newPrinter(statefulSetColumns(), func(l *appsv1.StatefulSetList) []appsv1.StatefulSet { return l.Items }, printStatefulSet)
+}
+func Jobs() Printer {
+	return newPrinter(jobColumns(), func(l *batchv1.JobList) []batchv1.Job { return l.Items }, printJob)
+}
+func CronJobs() Printer {
+	return newPrinter(cronJobColumns(), func(l *batchv1.CronJobList) []batchv1.CronJob { return l.Items }, printCronJob)
+}
+func Leases() Printer {
+	return newPrinter(leaseColumns(), func(l *coordinationv1.LeaseList) []coordinationv1.Lease { return l.Items }, printLease)
+}
+func RoleBindings() Printer {
+	return newPrinter(roleBindingColumns("roleBinding"), func(l *rbacv1.RoleBindingList) []rbacv1.RoleBinding { return l.Items }, printRoleBinding)
+}
+func ClusterRoleBindings() Printer {
+	return newPrinter(roleBindingColumns("clusterRoleBinding"), func(l *rbacv1.ClusterRoleBindingList) []rbacv1.ClusterRoleBinding { return l.Items }, printClusterRoleBinding)
+}
+
+// all returns every printer of this package (roles and clusterroles use the
+// default table, as upstream).
+func all() []Printer {
+	return []Printer{Pods(), Nodes(), Namespaces(), Services(), Endpoints(), ConfigMaps(), Secrets(), ServiceAccounts(),
+		Events(), EventsV1(), Deployments(), ReplicaSets(), DaemonSets(), StatefulSets(), Jobs(), CronJobs(), Leases(),
+		RoleBindings(), ClusterRoleBindings()}
+}
+
+// newRegistry builds the handlers of ps, keyed by object and list type.
+func newRegistry(ps ...Printer) map[reflect.Type]*handler {
 	r := map[reflect.Type]*handler{}
-
-	// core/v1
-	register(r, podColumns(), func(l *corev1.PodList) []corev1.Pod { return l.Items }, printPod)
-	register(r, nodeColumns(), func(l *corev1.NodeList) []corev1.Node { return l.Items }, printNode)
-	register(r, namespaceColumns(), func(l *corev1.NamespaceList) []corev1.Namespace { return l.Items }, printNamespace)
-	register(r, serviceColumns(), func(l *corev1.ServiceList) []corev1.Service { return l.Items }, printService)
-	register(r, endpointsColumns(), func(l *corev1.EndpointsList) []corev1.Endpoints { return l.Items }, printEndpoints)
-	register(r, configMapColumns(), func(l *corev1.ConfigMapList) []corev1.ConfigMap { return l.Items }, printConfigMap)
-	register(r, secretColumns(), func(l *corev1.SecretList) []corev1.Secret { return l.Items }, printSecret)
-	register(r, serviceAccountColumns(), func(l *corev1.ServiceAccountList) []corev1.ServiceAccount { return l.Items }, printServiceAccount)
-	register(r, eventColumns(), func(l *corev1.EventList) []corev1.Event { return l.Items }, printCoreEvent)
-
-	// events.k8s.io/v1 (upstream prints it through the same internal Event printer)
-	register(r, eventColumns(), func(l *eventsv1.EventList) []eventsv1.Event { return l.Items }, printEventsV1Event)
-
-	// apps/v1
-	register(r, deploymentColumns(), func(l *appsv1.DeploymentList) []appsv1.Deployment { return l.Items }, printDeployment)
-	register(r, replicaSetColumns(), func(l *appsv1.ReplicaSetList) []appsv1.ReplicaSet { return l.Items }, printReplicaSet)
-	register(r, daemonSetColumns(), func(l *appsv1.DaemonSetList) []appsv1.DaemonSet { return l.Items }, printDaemonSet)
-	register(r, statefulSetColumns(), func(l *appsv1.StatefulSetList) []appsv1.StatefulSet { return l.Items }, printStatefulSet)
-
-	// batch/v1
-	register(r, jobColumns(), func(l *batchv1.JobList) []batchv1.Job { return l.Items }, printJob)
-	register(r, cronJobColumns(), func(l *batchv1.CronJobList) []batchv1.CronJob { return l.Items }, printCronJob)
-
-	// coordination.k8s.io/v1
-	register(r, leaseColumns(), func(l *coordinationv1.LeaseList) []coordinationv1.Lease { return l.Items }, printLease)
-
-	// rbac.authorization.k8s.io/v1 (roles and clusterroles use the default table, as upstream)
-	register(r, roleBindingColumns("roleBinding"), func(l *rbacv1.RoleBindingList) []rbacv1.RoleBinding { return l.Items }, printRoleBinding)
-	register(r, roleBindingColumns("clusterRoleBinding"), func(l *rbacv1.ClusterRoleBindingList) []rbacv1.ClusterRoleBinding { return l.Items }, printClusterRoleBinding)
+	for _, p := range ps {
+		for _, t := range p.types {
+			r[t] = p.h
+		}
+	}
 	return r
 }
 

@@ -13,18 +13,12 @@ import (
 	"github.com/kinc-dev/kinc/pkg/apiserver/storage"
 )
 
-// UpdateFunc computes the new object from the stored one (nil when the object
-// does not exist and the store allows create on update). It may be called
-// several times when writers race; it must not modify old.
-type UpdateFunc func(ctx context.Context, old runtime.Object) (runtime.Object, error)
+// UpdateFunc computes the new object from the stored one; see
+// registry.UpdateFunc.
+type UpdateFunc = registry.UpdateFunc
 
-// UpdateOptions select how Update behaves.
-type UpdateOptions struct {
-	// DryRun computes and validates the result without writing it.
-	DryRun bool
-	// Status applies the status subresource's strategy (spec is kept).
-	Status bool
-}
+// UpdateOptions select how Update behaves; see registry.UpdateOptions.
+type UpdateOptions = registry.UpdateOptions
 
 // optimisticLockMsg is upstream's message for a stale resourceVersion.
 const optimisticLockMsg = "the object has been modified; please apply your changes to the latest version and try again"

@@ -1,10 +1,7 @@
 package daemonset
 
 import (
-	"context"
-
 	appsv1 "k8s.io/api/apps/v1"
-	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apimachineryvalidation "k8s.io/apimachinery/pkg/api/validation"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
@@ -18,13 +15,28 @@ import (
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/apps"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/core/podspec"
+	"github.com/kinc-dev/kinc/pkg/apiserver/registry/generic"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/internal/regutil"
 )
 
-type strategy struct{}
+func rules() generic.Rules[*appsv1.DaemonSet] {
+	return generic.Rules[*appsv1.DaemonSet]{
+		Default:  SetDefaults,
+		Validate: func(ds *appsv1.DaemonSet) field.ErrorList { return validateSpec(&ds.Spec, field.NewPath("spec")) },
+		ValidateUpdate: func(ds, old *appsv1.DaemonSet) field.ErrorList {
+			return apps.ValidateSelectorImmutable(ds.Spec.Selector, old.Spec.Selector)
+		},
+		SpecStatus:     true,
+		ValidateStatus: validateStatus,
+	}
+}
 
 // NewStrategy returns the strategy for writes to daemonsets.
-func NewStrategy() registry.Strategy { return strategy{} }
+func NewStrategy() registry.Strategy { return rules().Strategy() }
+
+// NewStatusStrategy returns the strategy for daemonsets/status: spec and
+// generation are kept.
+func NewStatusStrategy() registry.Strategy { return rules().StatusStrategy() }
 
 // SetDefaults applies SetDefaults_DaemonSet and the pod template defaults.
 func SetDefaults(ds *appsv1.DaemonSet) {
@@ -49,49 +61,8 @@ func SetDefaults(ds *appsv1.DaemonSet) {
 	podspec.SetDefaultsPodTemplateSpec(&ds.Spec.Template)
 }
 
-// PrepareForCreate clears status, sets generation 1 and applies defaults.
-func (strategy) PrepareForCreate(_ context.Context, obj runtime.Object) {
-	ds := regutil.Cast[*appsv1.DaemonSet](obj)
-	ds.Status = appsv1.DaemonSetStatus{}
-	ds.Generation = 1
-	SetDefaults(ds)
-}
-
-// Validate validates a new daemonset.
-func (strategy) Validate(_ context.Context, obj runtime.Object) field.ErrorList {
-	return validateSpec(&regutil.Cast[*appsv1.DaemonSet](obj).Spec, field.NewPath("spec"))
-}
-
-// PrepareForUpdate keeps the stored status and bumps the generation on a
-// spec change.
-func (strategy) PrepareForUpdate(_ context.Context, obj, old runtime.Object) {
-	ds, oldDS := regutil.Cast[*appsv1.DaemonSet](obj), regutil.Cast[*appsv1.DaemonSet](old)
-	ds.Status = oldDS.Status
-	SetDefaults(ds)
-	regutil.BumpGeneration(&ds.ObjectMeta, &oldDS.ObjectMeta, !apiequality.Semantic.DeepEqual(ds.Spec, oldDS.Spec))
-}
-
-// ValidateUpdate validates the new daemonset; the selector is immutable.
-func (strategy) ValidateUpdate(_ context.Context, obj, old runtime.Object) field.ErrorList {
-	ds, oldDS := regutil.Cast[*appsv1.DaemonSet](obj), regutil.Cast[*appsv1.DaemonSet](old)
-	errs := validateSpec(&ds.Spec, field.NewPath("spec"))
-	return append(errs, apps.ValidateSelectorImmutable(ds.Spec.Selector, oldDS.Spec.Selector)...)
-}
-
-type statusStrategy struct{ strategy }
-
-// NewStatusStrategy returns the strategy for daemonsets/status: spec and
-// generation are kept.
-func NewStatusStrategy() registry.Strategy { return statusStrategy{} }
-
-func (statusStrategy) PrepareForUpdate(_ context.Context, obj, old runtime.Object) {
-	ds, oldDS := regutil.Cast[*appsv1.DaemonSet](obj), regutil.Cast[*appsv1.DaemonSet](old)
-	ds.Spec = oldDS.Spec
-	ds.Generation = oldDS.Generation
-}
-
-func (statusStrategy) ValidateUpdate(_ context.Context, obj, _ runtime.Object) field.ErrorList {
-	s, p := &regutil.Cast[*appsv1.DaemonSet](obj).Status, field.NewPath("status")
+func validateStatus(ds, _ *appsv1.DaemonSet) field.ErrorList {
+	s, p := &ds.Status, field.NewPath("status")
 	var errs field.ErrorList
 	for _, c := range []apps.Counter{
 		{Name: "currentNumberScheduled", Value: s.CurrentNumberScheduled}, {Name: "numberMisscheduled", Value: s.NumberMisscheduled},

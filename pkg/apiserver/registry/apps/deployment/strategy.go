@@ -1,8 +1,6 @@
 package deployment
 
 import (
-	"context"
-
 	appsv1 "k8s.io/api/apps/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apimachineryvalidation "k8s.io/apimachinery/pkg/api/validation"
@@ -16,13 +14,35 @@ import (
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/apps"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/core/podspec"
+	"github.com/kinc-dev/kinc/pkg/apiserver/registry/generic"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/internal/regutil"
 )
 
-type strategy struct{}
+// rules are a deployment's write rules: besides the spec, a change of the
+// annotations (copied to ReplicaSets) is a new generation, and /status keeps
+// the labels too.
+func rules() generic.Rules[*appsv1.Deployment] {
+	return generic.Rules[*appsv1.Deployment]{
+		Default:  SetDefaults,
+		Validate: func(d *appsv1.Deployment) field.ErrorList { return validateSpec(&d.Spec, field.NewPath("spec")) },
+		ValidateUpdate: func(d, old *appsv1.Deployment) field.ErrorList {
+			return apps.ValidateSelectorImmutable(d.Spec.Selector, old.Spec.Selector)
+		},
+		SpecStatus: true,
+		GenerationChanged: func(d, old *appsv1.Deployment) bool {
+			return !apiequality.Semantic.DeepEqual(d.Annotations, old.Annotations)
+		},
+		KeepOnStatusUpdate: func(d, old *appsv1.Deployment) { d.Labels = old.Labels },
+		ValidateStatus:     validateStatus,
+	}
+}
 
 // NewStrategy returns the strategy for writes to deployments.
-func NewStrategy() registry.Strategy { return strategy{} }
+func NewStrategy() registry.Strategy { return rules().Strategy() }
+
+// NewStatusStrategy returns the strategy for deployments/status: spec,
+// labels and generation are kept.
+func NewStatusStrategy() registry.Strategy { return rules().StatusStrategy() }
 
 // SetDefaults applies SetDefaults_Deployment and the pod template defaults.
 func SetDefaults(d *appsv1.Deployment) {
@@ -53,51 +73,7 @@ func SetDefaults(d *appsv1.Deployment) {
 	podspec.SetDefaultsPodTemplateSpec(&d.Spec.Template)
 }
 
-// PrepareForCreate clears status, sets generation 1 and applies defaults.
-func (strategy) PrepareForCreate(_ context.Context, obj runtime.Object) {
-	d := regutil.Cast[*appsv1.Deployment](obj)
-	d.Status = appsv1.DeploymentStatus{}
-	d.Generation = 1
-	SetDefaults(d)
-}
-
-// Validate validates a new deployment.
-func (strategy) Validate(_ context.Context, obj runtime.Object) field.ErrorList {
-	return validateSpec(&regutil.Cast[*appsv1.Deployment](obj).Spec, field.NewPath("spec"))
-}
-
-// PrepareForUpdate keeps the stored status and bumps the generation when
-// the spec or the annotations (copied to ReplicaSets) change.
-func (strategy) PrepareForUpdate(_ context.Context, obj, old runtime.Object) {
-	d, oldD := regutil.Cast[*appsv1.Deployment](obj), regutil.Cast[*appsv1.Deployment](old)
-	d.Status = oldD.Status
-	SetDefaults(d)
-	changed := !apiequality.Semantic.DeepEqual(d.Spec, oldD.Spec) || !apiequality.Semantic.DeepEqual(d.Annotations, oldD.Annotations)
-	regutil.BumpGeneration(&d.ObjectMeta, &oldD.ObjectMeta, changed)
-}
-
-// ValidateUpdate validates the new deployment; the selector is immutable.
-func (strategy) ValidateUpdate(_ context.Context, obj, old runtime.Object) field.ErrorList {
-	d, oldD := regutil.Cast[*appsv1.Deployment](obj), regutil.Cast[*appsv1.Deployment](old)
-	errs := validateSpec(&d.Spec, field.NewPath("spec"))
-	return append(errs, apps.ValidateSelectorImmutable(d.Spec.Selector, oldD.Spec.Selector)...)
-}
-
-type statusStrategy struct{ strategy }
-
-// NewStatusStrategy returns the strategy for deployments/status: spec,
-// labels and generation are kept.
-func NewStatusStrategy() registry.Strategy { return statusStrategy{} }
-
-func (statusStrategy) PrepareForUpdate(_ context.Context, obj, old runtime.Object) {
-	d, oldD := regutil.Cast[*appsv1.Deployment](obj), regutil.Cast[*appsv1.Deployment](old)
-	d.Spec = oldD.Spec
-	d.Labels = oldD.Labels
-	d.Generation = oldD.Generation
-}
-
-func (statusStrategy) ValidateUpdate(_ context.Context, obj, old runtime.Object) field.ErrorList {
-	d, oldD := regutil.Cast[*appsv1.Deployment](obj), regutil.Cast[*appsv1.Deployment](old)
+func validateStatus(d, oldD *appsv1.Deployment) field.ErrorList {
 	s, p := &d.Status, field.NewPath("status")
 	errs := apimachineryvalidation.ValidateNonnegativeField(s.ObservedGeneration, p.Child("observedGeneration"))
 	errs = append(errs, apps.ValidateStatusCounts(s.Replicas, []apps.Counter{

@@ -1,11 +1,9 @@
 package replicaset
 
 import (
-	"context"
 	"strconv"
 
 	appsv1 "k8s.io/api/apps/v1"
-	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apimachineryvalidation "k8s.io/apimachinery/pkg/api/validation"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
@@ -16,13 +14,28 @@ import (
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/apps"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/core/podspec"
+	"github.com/kinc-dev/kinc/pkg/apiserver/registry/generic"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/internal/regutil"
 )
 
-type strategy struct{}
+func rules() generic.Rules[*appsv1.ReplicaSet] {
+	return generic.Rules[*appsv1.ReplicaSet]{
+		Default:  SetDefaults,
+		Validate: func(rs *appsv1.ReplicaSet) field.ErrorList { return validateSpec(&rs.Spec, field.NewPath("spec")) },
+		ValidateUpdate: func(rs, old *appsv1.ReplicaSet) field.ErrorList {
+			return apps.ValidateSelectorImmutable(rs.Spec.Selector, old.Spec.Selector)
+		},
+		SpecStatus:     true,
+		ValidateStatus: validateStatus,
+	}
+}
 
 // NewStrategy returns the strategy for writes to replicasets.
-func NewStrategy() registry.Strategy { return strategy{} }
+func NewStrategy() registry.Strategy { return rules().Strategy() }
+
+// NewStatusStrategy returns the strategy for replicasets/status: spec and
+// generation are kept.
+func NewStatusStrategy() registry.Strategy { return rules().StatusStrategy() }
 
 // SetDefaults applies SetDefaults_ReplicaSet and the pod template defaults.
 func SetDefaults(rs *appsv1.ReplicaSet) {
@@ -32,49 +45,8 @@ func SetDefaults(rs *appsv1.ReplicaSet) {
 	podspec.SetDefaultsPodTemplateSpec(&rs.Spec.Template)
 }
 
-// PrepareForCreate clears status, sets generation 1 and applies defaults.
-func (strategy) PrepareForCreate(_ context.Context, obj runtime.Object) {
-	rs := regutil.Cast[*appsv1.ReplicaSet](obj)
-	rs.Status = appsv1.ReplicaSetStatus{}
-	rs.Generation = 1
-	SetDefaults(rs)
-}
-
-// Validate validates a new replicaset.
-func (strategy) Validate(_ context.Context, obj runtime.Object) field.ErrorList {
-	return validateSpec(&regutil.Cast[*appsv1.ReplicaSet](obj).Spec, field.NewPath("spec"))
-}
-
-// PrepareForUpdate keeps the stored status and bumps the generation on a
-// spec change.
-func (strategy) PrepareForUpdate(_ context.Context, obj, old runtime.Object) {
-	rs, oldRS := regutil.Cast[*appsv1.ReplicaSet](obj), regutil.Cast[*appsv1.ReplicaSet](old)
-	rs.Status = oldRS.Status
-	SetDefaults(rs)
-	regutil.BumpGeneration(&rs.ObjectMeta, &oldRS.ObjectMeta, !apiequality.Semantic.DeepEqual(rs.Spec, oldRS.Spec))
-}
-
-// ValidateUpdate validates the new replicaset; the selector is immutable.
-func (strategy) ValidateUpdate(_ context.Context, obj, old runtime.Object) field.ErrorList {
-	rs, oldRS := regutil.Cast[*appsv1.ReplicaSet](obj), regutil.Cast[*appsv1.ReplicaSet](old)
-	errs := validateSpec(&rs.Spec, field.NewPath("spec"))
-	return append(errs, apps.ValidateSelectorImmutable(rs.Spec.Selector, oldRS.Spec.Selector)...)
-}
-
-type statusStrategy struct{ strategy }
-
-// NewStatusStrategy returns the strategy for replicasets/status: spec and
-// generation are kept.
-func NewStatusStrategy() registry.Strategy { return statusStrategy{} }
-
-func (statusStrategy) PrepareForUpdate(_ context.Context, obj, old runtime.Object) {
-	rs, oldRS := regutil.Cast[*appsv1.ReplicaSet](obj), regutil.Cast[*appsv1.ReplicaSet](old)
-	rs.Spec = oldRS.Spec
-	rs.Generation = oldRS.Generation
-}
-
-func (statusStrategy) ValidateUpdate(_ context.Context, obj, _ runtime.Object) field.ErrorList {
-	s, p := &regutil.Cast[*appsv1.ReplicaSet](obj).Status, field.NewPath("status")
+func validateStatus(rs, _ *appsv1.ReplicaSet) field.ErrorList {
+	s, p := &rs.Status, field.NewPath("status")
 	errs := apps.ValidateStatusCounts(s.Replicas, []apps.Counter{
 		{Name: "fullyLabeledReplicas", Value: s.FullyLabeledReplicas}, {Name: "readyReplicas", Value: s.ReadyReplicas},
 		{Name: "availableReplicas", Value: s.AvailableReplicas},

@@ -1,7 +1,6 @@
 package statefulset
 
 import (
-	"context"
 	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -17,13 +16,26 @@ import (
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/apps"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/core/podspec"
+	"github.com/kinc-dev/kinc/pkg/apiserver/registry/generic"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/internal/regutil"
 )
 
-type strategy struct{}
+func rules() generic.Rules[*appsv1.StatefulSet] {
+	return generic.Rules[*appsv1.StatefulSet]{
+		Default:        SetDefaults,
+		Validate:       func(ss *appsv1.StatefulSet) field.ErrorList { return validateSpec(&ss.Spec, field.NewPath("spec")) },
+		ValidateUpdate: validateSpecUpdate,
+		SpecStatus:     true,
+		ValidateStatus: validateStatus,
+	}
+}
 
 // NewStrategy returns the strategy for writes to statefulsets.
-func NewStrategy() registry.Strategy { return strategy{} }
+func NewStrategy() registry.Strategy { return rules().Strategy() }
+
+// NewStatusStrategy returns the strategy for statefulsets/status: spec and
+// generation are kept.
+func NewStatusStrategy() registry.Strategy { return rules().StatusStrategy() }
 
 // SetDefaults applies SetDefaults_StatefulSet, the pod template defaults and
 // the defaults of the volume claim templates.
@@ -68,40 +80,16 @@ func SetDefaults(ss *appsv1.StatefulSet) {
 	}
 }
 
-// PrepareForCreate clears status, sets generation 1 and applies defaults.
-func (strategy) PrepareForCreate(_ context.Context, obj runtime.Object) {
-	ss := regutil.Cast[*appsv1.StatefulSet](obj)
-	ss.Status = appsv1.StatefulSetStatus{}
-	ss.Generation = 1
-	SetDefaults(ss)
-}
-
 // NameFunc is the rule for statefulset names (a DNS label: pods are named
 // after them), for the store's metadata.name check.
 func NameFunc(name string, prefix bool) []string {
 	return apimachineryvalidation.NameIsDNSLabel(name, prefix)
 }
 
-// Validate requires a valid spec.
-func (strategy) Validate(_ context.Context, obj runtime.Object) field.ErrorList {
-	return validateSpec(&regutil.Cast[*appsv1.StatefulSet](obj).Spec, field.NewPath("spec"))
-}
-
-// PrepareForUpdate keeps the stored status and bumps the generation on a
-// spec change.
-func (strategy) PrepareForUpdate(_ context.Context, obj, old runtime.Object) {
-	ss, oldSS := regutil.Cast[*appsv1.StatefulSet](obj), regutil.Cast[*appsv1.StatefulSet](old)
-	ss.Status = oldSS.Status
-	SetDefaults(ss)
-	regutil.BumpGeneration(&ss.ObjectMeta, &oldSS.ObjectMeta, !apiequality.Semantic.DeepEqual(ss.Spec, oldSS.Spec))
-}
-
-// ValidateUpdate validates the new spec and that only replicas, ordinals,
-// template, updateStrategy, persistentVolumeClaimRetentionPolicy and
-// minReadySeconds changed.
-func (strategy) ValidateUpdate(_ context.Context, obj, old runtime.Object) field.ErrorList {
-	ss, oldSS := regutil.Cast[*appsv1.StatefulSet](obj), regutil.Cast[*appsv1.StatefulSet](old)
-	errs := validateSpec(&ss.Spec, field.NewPath("spec"))
+// validateSpecUpdate checks that only replicas, ordinals, template,
+// updateStrategy, persistentVolumeClaimRetentionPolicy and minReadySeconds
+// changed.
+func validateSpecUpdate(ss, oldSS *appsv1.StatefulSet) field.ErrorList {
 	clone := ss.Spec.DeepCopy()
 	clone.Replicas = oldSS.Spec.Replicas
 	clone.Template = oldSS.Spec.Template
@@ -110,25 +98,12 @@ func (strategy) ValidateUpdate(_ context.Context, obj, old runtime.Object) field
 	clone.Ordinals = oldSS.Spec.Ordinals
 	clone.PersistentVolumeClaimRetentionPolicy = oldSS.Spec.PersistentVolumeClaimRetentionPolicy
 	if !apiequality.Semantic.DeepEqual(*clone, oldSS.Spec) {
-		errs = append(errs, field.Forbidden(field.NewPath("spec"), "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden"))
+		return field.ErrorList{field.Forbidden(field.NewPath("spec"), "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden")}
 	}
-	return errs
+	return nil
 }
 
-type statusStrategy struct{ strategy }
-
-// NewStatusStrategy returns the strategy for statefulsets/status: spec and
-// generation are kept.
-func NewStatusStrategy() registry.Strategy { return statusStrategy{} }
-
-func (statusStrategy) PrepareForUpdate(_ context.Context, obj, old runtime.Object) {
-	ss, oldSS := regutil.Cast[*appsv1.StatefulSet](obj), regutil.Cast[*appsv1.StatefulSet](old)
-	ss.Spec = oldSS.Spec
-	ss.Generation = oldSS.Generation
-}
-
-func (statusStrategy) ValidateUpdate(_ context.Context, obj, old runtime.Object) field.ErrorList {
-	ss, oldSS := regutil.Cast[*appsv1.StatefulSet](obj), regutil.Cast[*appsv1.StatefulSet](old)
+func validateStatus(ss, oldSS *appsv1.StatefulSet) field.ErrorList {
 	s, p := &ss.Status, field.NewPath("status")
 	errs := apps.ValidateStatusCounts(s.Replicas, []apps.Counter{
 		{Name: "readyReplicas", Value: s.ReadyReplicas}, {Name: "currentReplicas", Value: s.CurrentReplicas},

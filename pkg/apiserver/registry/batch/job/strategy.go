@@ -1,12 +1,10 @@
 package job
 
 import (
-	"context"
 	"strconv"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apimachineryvalidation "k8s.io/apimachinery/pkg/api/validation"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
@@ -14,66 +12,40 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry"
+	"github.com/kinc-dev/kinc/pkg/apiserver/registry/generic"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/internal/regutil"
 )
 
-type strategy struct{}
-
-// NewStrategy returns the strategy for writes to jobs. PrepareForCreate
-// needs metadata.name and metadata.uid already set (the generated selector
-// is built from them).
-func NewStrategy() registry.Strategy { return strategy{} }
-
-// PrepareForCreate clears status, sets generation 1, applies defaults and
-// generates the selector unless manualSelector is true.
-func (strategy) PrepareForCreate(_ context.Context, obj runtime.Object) {
-	job := regutil.Cast[*batchv1.Job](obj)
-	job.Status = batchv1.JobStatus{}
-	job.Generation = 1
-	SetDefaults(job)
-	if !*job.Spec.ManualSelector {
-		generateSelector(job)
+func rules() generic.Rules[*batchv1.Job] {
+	return generic.Rules[*batchv1.Job]{
+		Default: SetDefaults,
+		// The selector is generated unless manualSelector is true.
+		AfterCreateDefault: func(job *batchv1.Job) {
+			if !*job.Spec.ManualSelector {
+				generateSelector(job)
+			}
+		},
+		Validate:       validateJob,
+		ValidateUpdate: validateSpecUpdate,
+		SpecStatus:     true,
+		ValidateStatus: validateStatus,
 	}
 }
 
-// Validate validates a new job.
-func (strategy) Validate(_ context.Context, obj runtime.Object) field.ErrorList {
-	return validateJob(regutil.Cast[*batchv1.Job](obj))
-}
-
-// PrepareForUpdate keeps the stored status and bumps the generation on a
-// spec change.
-func (strategy) PrepareForUpdate(_ context.Context, obj, old runtime.Object) {
-	job, oldJob := regutil.Cast[*batchv1.Job](obj), regutil.Cast[*batchv1.Job](old)
-	job.Status = oldJob.Status
-	SetDefaults(job)
-	regutil.BumpGeneration(&job.ObjectMeta, &oldJob.ObjectMeta, !apiequality.Semantic.DeepEqual(job.Spec, oldJob.Spec))
-}
-
-// ValidateUpdate validates the new job and the immutable fields: selector,
-// completionMode, completions (except for elastic Indexed jobs) and the pod
-// template (except scheduling directives, labels and annotations of a
-// suspended job that never started).
-func (strategy) ValidateUpdate(_ context.Context, obj, old runtime.Object) field.ErrorList {
-	job, oldJob := regutil.Cast[*batchv1.Job](obj), regutil.Cast[*batchv1.Job](old)
-	errs := validateJob(job)
-	return append(errs, validateSpecUpdate(job, oldJob)...)
-}
-
-type statusStrategy struct{ strategy }
+// NewStrategy returns the strategy for writes to jobs. PrepareForCreate
+// needs metadata.name and metadata.uid already set (the generated selector
+// is built from them). ValidateUpdate checks the immutable fields:
+// selector, completionMode, completions (except for elastic Indexed jobs)
+// and the pod template (except scheduling directives, labels and
+// annotations of a suspended job that never started).
+func NewStrategy() registry.Strategy { return rules().Strategy() }
 
 // NewStatusStrategy returns the strategy for jobs/status: spec and
 // generation are kept.
-func NewStatusStrategy() registry.Strategy { return statusStrategy{} }
+func NewStatusStrategy() registry.Strategy { return rules().StatusStrategy() }
 
-func (statusStrategy) PrepareForUpdate(_ context.Context, obj, old runtime.Object) {
-	job, oldJob := regutil.Cast[*batchv1.Job](obj), regutil.Cast[*batchv1.Job](old)
-	job.Spec = oldJob.Spec
-	job.Generation = oldJob.Generation
-}
-
-func (statusStrategy) ValidateUpdate(_ context.Context, obj, _ runtime.Object) field.ErrorList {
-	s, p := &regutil.Cast[*batchv1.Job](obj).Status, field.NewPath("status")
+func validateStatus(job, _ *batchv1.Job) field.ErrorList {
+	s, p := &job.Status, field.NewPath("status")
 	var errs field.ErrorList
 	errs = append(errs, apimachineryvalidation.ValidateNonnegativeField(int64(s.Active), p.Child("active"))...)
 	errs = append(errs, apimachineryvalidation.ValidateNonnegativeField(int64(s.Succeeded), p.Child("succeeded"))...)

@@ -1,8 +1,6 @@
 package clusterrole
 
 import (
-	"context"
-
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
@@ -12,30 +10,15 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry"
+	"github.com/kinc-dev/kinc/pkg/apiserver/registry/generic"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/internal/regutil"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/rbac"
 )
 
-type strategy struct{}
-
-// NewStrategy returns the strategy for writes to clusterroles.
-func NewStrategy() registry.Strategy { return strategy{} }
-
-// PrepareForCreate has nothing to normalize.
-func (strategy) PrepareForCreate(context.Context, runtime.Object) {}
-
-// Validate checks the rules and the aggregation rule. Names follow
-// rbac.NameFunc.
-func (strategy) Validate(_ context.Context, obj runtime.Object) field.ErrorList {
-	return validate(regutil.Cast[*rbacv1.ClusterRole](obj))
-}
-
-// PrepareForUpdate has nothing to normalize.
-func (strategy) PrepareForUpdate(context.Context, runtime.Object, runtime.Object) {}
-
-// ValidateUpdate checks the rules and the aggregation rule.
-func (strategy) ValidateUpdate(_ context.Context, obj, _ runtime.Object) field.ErrorList {
-	return validate(regutil.Cast[*rbacv1.ClusterRole](obj))
+// NewStrategy returns the strategy for writes to clusterroles: the rules and
+// the aggregation rule are checked. Names follow rbac.NameFunc.
+func NewStrategy() registry.Strategy {
+	return generic.Rules[*rbacv1.ClusterRole]{Validate: validate}.Strategy()
 }
 
 // GetAttrs returns a cluster role's labels and its metadata.name field.

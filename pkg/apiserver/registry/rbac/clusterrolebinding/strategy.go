@@ -1,8 +1,6 @@
 package clusterrolebinding
 
 import (
-	"context"
-
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
@@ -10,41 +8,26 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry"
+	"github.com/kinc-dev/kinc/pkg/apiserver/registry/generic"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/internal/regutil"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/rbac"
 )
 
 var roleKinds = []string{"ClusterRole"}
 
-type strategy struct{}
-
-// NewStrategy returns the strategy for writes to clusterrolebindings.
-func NewStrategy() registry.Strategy { return strategy{} }
-
-// PrepareForCreate applies the rbac/v1 defaults.
-func (strategy) PrepareForCreate(_ context.Context, obj runtime.Object) {
-	b := regutil.Cast[*rbacv1.ClusterRoleBinding](obj)
-	rbac.SetDefaults(&b.RoleRef, b.Subjects)
-}
-
-// Validate checks roleRef and subjects. Names follow rbac.NameFunc.
-func (strategy) Validate(_ context.Context, obj runtime.Object) field.ErrorList {
-	b := regutil.Cast[*rbacv1.ClusterRoleBinding](obj)
-	errs := rbac.ValidateRoleRef(b.RoleRef, roleKinds)
-	return append(errs, rbac.ValidateSubjects(b.Subjects, false)...)
-}
-
-// PrepareForUpdate applies the rbac/v1 defaults.
-func (s strategy) PrepareForUpdate(ctx context.Context, obj, _ runtime.Object) {
-	s.PrepareForCreate(ctx, obj)
-}
-
-// ValidateUpdate checks roleRef and subjects; roleRef may not change.
-func (strategy) ValidateUpdate(_ context.Context, obj, old runtime.Object) field.ErrorList {
-	b, o := regutil.Cast[*rbacv1.ClusterRoleBinding](obj), regutil.Cast[*rbacv1.ClusterRoleBinding](old)
-	errs := rbac.ValidateRoleRef(b.RoleRef, roleKinds)
-	errs = append(errs, rbac.ValidateSubjects(b.Subjects, false)...)
-	return append(errs, rbac.ValidateRoleRefUpdate(b.RoleRef, o.RoleRef)...)
+// NewStrategy returns the strategy for writes to clusterrolebindings: the rbac/v1
+// defaults are applied, roleRef and subjects checked, and roleRef may not
+// change. Names follow rbac.NameFunc.
+func NewStrategy() registry.Strategy {
+	return generic.Rules[*rbacv1.ClusterRoleBinding]{
+		Default: func(b *rbacv1.ClusterRoleBinding) { rbac.SetDefaults(&b.RoleRef, b.Subjects) },
+		Validate: func(b *rbacv1.ClusterRoleBinding) field.ErrorList {
+			return append(rbac.ValidateRoleRef(b.RoleRef, roleKinds), rbac.ValidateSubjects(b.Subjects, false)...)
+		},
+		ValidateUpdate: func(b, old *rbacv1.ClusterRoleBinding) field.ErrorList {
+			return rbac.ValidateRoleRefUpdate(b.RoleRef, old.RoleRef)
+		},
+	}.Strategy()
 }
 
 // GetAttrs returns a cluster role binding's labels and metadata.name field.

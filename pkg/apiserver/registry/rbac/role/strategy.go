@@ -1,8 +1,6 @@
 package role
 
 import (
-	"context"
-
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
@@ -10,29 +8,17 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry"
+	"github.com/kinc-dev/kinc/pkg/apiserver/registry/generic"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/internal/regutil"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/rbac"
 )
 
-type strategy struct{}
-
-// NewStrategy returns the strategy for writes to roles.
-func NewStrategy() registry.Strategy { return strategy{} }
-
-// PrepareForCreate has nothing to normalize.
-func (strategy) PrepareForCreate(context.Context, runtime.Object) {}
-
-// Validate checks the rules. Names follow rbac.NameFunc.
-func (strategy) Validate(_ context.Context, obj runtime.Object) field.ErrorList {
-	return rbac.ValidateRules(regutil.Cast[*rbacv1.Role](obj).Rules, true, field.NewPath("rules"))
-}
-
-// PrepareForUpdate has nothing to normalize.
-func (strategy) PrepareForUpdate(context.Context, runtime.Object, runtime.Object) {}
-
-// ValidateUpdate checks the rules.
-func (strategy) ValidateUpdate(_ context.Context, obj, _ runtime.Object) field.ErrorList {
-	return rbac.ValidateRules(regutil.Cast[*rbacv1.Role](obj).Rules, true, field.NewPath("rules"))
+// NewStrategy returns the strategy for writes to roles: the rules are
+// checked. Names follow rbac.NameFunc.
+func NewStrategy() registry.Strategy {
+	return generic.Rules[*rbacv1.Role]{
+		Validate: func(r *rbacv1.Role) field.ErrorList { return rbac.ValidateRules(r.Rules, true, field.NewPath("rules")) },
+	}.Strategy()
 }
 
 // GetAttrs returns a role's labels and metadata fields.
