@@ -14,6 +14,14 @@ export CGO_ENABLED := 0
 # Per-package timeout for the test targets; e2e creates real clusters.
 TEST_TIMEOUT ?= 20m
 CLUSTER_NAME ?= kinc
+# E2E packages run one at a time (-p 1): each starts node containers, and on
+# 2 cores parallel clusters mostly measure contention. -count=1: their
+# results depend on the node image, which go test's cache cannot see.
+E2E_FLAGS  := -p 1 -count=1 -tags e2e -timeout $(TEST_TIMEOUT)
+# Prefix of a recipe line whose tests run kubectl: KINC_KUBECTL names the one
+# to use (a 1.27-1.33 on the PATH, else a pinned one built into bin/kubectl),
+# so that no test depends on the kubectl that happens to be installed.
+WITH_KUBECTL := kubectl=$$(hack/ensure-kubectl.sh) && KINC_KUBECTL="$$kubectl"
 
 # ---- Building ---------------------------------------------------------------
 .PHONY: build
@@ -40,26 +48,24 @@ unit: ## unit: hermetic unit tests (go test -short ./...)
 	hack/test.sh -short ./...
 
 .PHONY: integration
-integration: build ## integration: tests that start real processes (etcd, apiserver, containerd)
+integration: build ## integration: tests that start real processes (etcd, apiserver, containerd, kubectl)
 	hack/ensure-test-deps.sh
-	hack/test.sh -run 'Integration' ./...
+	$(WITH_KUBECTL) hack/test.sh -run 'Integration' ./...
 
-# E2E packages run one at a time (-p 1): each starts node containers, and on
-# 2 cores parallel clusters mostly measure contention. -count=1: their
-# results depend on the node image, which go test's cache cannot see.
 .PHONY: e2e
 e2e: node-image ## e2e: end-to-end tests against real Docker containers (starts Docker, builds the node image once)
-	hack/test.sh -p 1 -count=1 -tags e2e -timeout $(TEST_TIMEOUT) ./e2e/...
+	$(WITH_KUBECTL) hack/test.sh $(E2E_FLAGS) ./e2e/...
 
 .PHONY: test
+# One hack/test.sh call for both runs: bin/test-results.json holds the whole
+# run and the closing summary counts all of it.
 test: node-image ## test: the full suite (unit, integration and e2e); starts Docker and builds the node image first
 	hack/ensure-test-deps.sh
-	hack/test.sh -timeout $(TEST_TIMEOUT) ./...
-	hack/test.sh -p 1 -count=1 -tags e2e -timeout $(TEST_TIMEOUT) ./e2e/...
+	$(WITH_KUBECTL) hack/test.sh -timeout $(TEST_TIMEOUT) ./... --- $(E2E_FLAGS) ./e2e/...
 
 .PHONY: bench
 bench: build ## bench: benchmarks, printed as a table of ratios against same-run baselines
-	hack/bench.sh
+	$(WITH_KUBECTL) hack/bench.sh
 
 # ---- Verification -----------------------------------------------------------
 .PHONY: verify
@@ -77,5 +83,5 @@ clean: ## clean: remove bin/ and test caches
 
 .PHONY: help
 help: ## help: list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^[a-z-]+:.*## //' | \
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^[a-z0-9-]+:.*## //' | \
 		awk -F': ' '{printf "  %-12s %s\n", $$1, $$2}'
