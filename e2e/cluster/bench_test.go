@@ -14,6 +14,7 @@ import (
 	"github.com/kinc-dev/kinc/pkg/cluster"
 
 	"github.com/kinc-dev/kinc/e2e/framework"
+	"github.com/kinc-dev/kinc/internal/testenv"
 )
 
 // kindMultiNode is kind's "three node (two workers) cluster config" from its
@@ -36,7 +37,7 @@ func BenchmarkCreateCluster(b *testing.B) {
 	if _, err := cli.ImageInspect(context.Background(), img); err != nil {
 		img = "kinc/node:latest"
 		if _, err := cli.ImageInspect(context.Background(), img); err != nil {
-			b.Skipf("no node image (make node-image)")
+			testenv.Missing(b, "neither %s nor kinc/node:latest is present (build one with `make node-image`)", cluster.DefaultNodeImage())
 		}
 	}
 	baseline, _ := bareDockerRun(b, img)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/kinc-dev/kinc/e2e/framework"
+	"github.com/kinc-dev/kinc/internal/testenv"
 )
 
 // kindPortMapping is kind's site/static/examples/config-with-port-mapping.yaml,
@@ -93,7 +94,7 @@ spec:
 // 127.0.0.1:80.
 func TestKindExamplePortMapping(t *testing.T) {
 	if l, err := net.Listen("tcp", "127.0.0.1:80"); err != nil {
-		t.Skipf("127.0.0.1:80 is taken on this host, kind's example cannot bind it: %v", err)
+		testenv.Missing(t, "127.0.0.1:80 is taken on this host, kind's example cannot bind it (free the port): %v", err)
 	} else {
 		l.Close()
 	}

@@ -8,7 +8,6 @@ import (
 	"context"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,6 +19,7 @@ import (
 	"github.com/kinc-dev/kinc/pkg/cluster"
 
 	"github.com/kinc-dev/kinc/e2e/framework"
+	"github.com/kinc-dev/kinc/internal/testenv"
 )
 
 const fullConfig = `kind: Cluster
@@ -54,11 +54,12 @@ spec:
 // on the worker; images load into a chosen node; logs export; delete leaves
 // nothing behind. An image without a kubelet must fail naming it.
 func TestCreateWithNodeImage(t *testing.T) {
+	framework.RequireKubectl(t)
 	cli := framework.DockerClient(t)
 	img := cluster.DefaultNodeImage()
 	if _, err := cli.ImageInspect(context.Background(), img); err != nil {
 		if _, err := cli.ImageInspect(context.Background(), "kinc/node:latest"); err != nil {
-			t.Skipf("neither %s nor kinc/node:latest is present (build one with `make node-image`); skipping the full create", img)
+			testenv.Missing(t, "neither %s nor kinc/node:latest is present (build one with `make node-image`)", img)
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
@@ -71,9 +72,6 @@ func TestCreateWithNodeImage(t *testing.T) {
 	err := p.Create(ctx, name, cluster.CreateWithRawConfig([]byte(fullConfig)), cluster.CreateWithKubeconfigPath(kc),
 		cluster.CreateWithWaitForReady(2*time.Minute))
 	if err != nil {
-		if strings.Contains(err.Error(), "has no kubelet") {
-			t.Skipf("the node image has no kubelet yet: %v", err)
-		}
 		t.Fatalf("create: %v", err)
 	}
 	t.Logf("cluster created in %s", time.Since(start).Round(100*time.Millisecond))
@@ -85,9 +83,6 @@ func TestCreateWithNodeImage(t *testing.T) {
 			t.Fatal(err)
 		}
 		return out
-	}
-	if _, err := exec.LookPath("kubectl"); err != nil {
-		t.Skip("kubectl is not installed")
 	}
 	out := kubectl("", "get", "nodes", "-o", `jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status} {end}`)
 	if want := name + "-control-plane=True " + name + "-worker=True "; out != want {

@@ -20,6 +20,7 @@ import (
 	"github.com/docker/docker/client"
 
 	"github.com/kinc-dev/kinc/e2e/framework"
+	"github.com/kinc-dev/kinc/internal/testenv"
 	"github.com/kinc-dev/kinc/pkg/cluster/constants"
 )
 
@@ -88,9 +89,7 @@ type multi struct {
 // end.
 func newMulti(t testing.TB, name string, timeout time.Duration) *multi {
 	t.Helper()
-	if _, err := exec.LookPath("kubectl"); err != nil {
-		t.Skip("kubectl is not installed")
-	}
+	framework.RequireKubectl(t)
 	cli := framework.DockerClient(t)
 	img := framework.NodeImage(t, cli)
 	framework.LockNodeStops(t)
@@ -377,11 +376,13 @@ func TestMultiNodeClusterFromKindConfigSurvivesRestarts(t *testing.T) {
 		}},
 		{"engine restart (a host reboot)", func(map[string]string) bool { return restartEngine(ctx, t) }},
 	}
+	notRun := "" // a restart that was not opted in (restartEngine)
 	for i, r := range restarts {
 		before := m.ips(nodes)
 		restartAt := time.Now()
 		if !r.restart(before) {
-			t.Logf("%s: skipped (set KINC_E2E_RESTART_ENGINE=1 on a machine whose Docker engine may be restarted)", r.name)
+			t.Logf("%s: not run (set KINC_E2E_RESTART_ENGINE=1 on a machine whose Docker engine may be restarted)", r.name)
+			notRun = r.name
 			continue
 		}
 		after := m.ips(nodes)
@@ -420,14 +421,19 @@ func TestMultiNodeClusterFromKindConfigSurvivesRestarts(t *testing.T) {
 	if data, _ := os.ReadFile(m.kubeconfig); strings.Contains(string(data), "kinc-"+name) {
 		t.Errorf("kubeconfig still names the cluster:\n%s", data)
 	}
+	if notRun != "" {
+		// Every other phase and check ran; the test still did not do all it
+		// says: a skip naming why, and a failure under CI.
+		testenv.Missing(t, "%s: not run, the other restarts passed: set KINC_E2E_RESTART_ENGINE=1 on a machine whose Docker engine may be restarted (.ci/run does)", notRun)
+	}
 }
 
 // restartEngine stops and starts the Docker engine, as a host reboot does:
 // with systemctl where systemd runs it, else (the engine hack/ensure-docker.sh
 // started, as in CI) by SIGTERM and the script. The nodes come back by their
 // restart policy alone. It reports false, doing nothing, unless
-// KINC_E2E_RESTART_ENGINE=1, or when neither way applies (no local dockerd:
-// Docker Desktop, a remote DOCKER_HOST).
+// KINC_E2E_RESTART_ENGINE=1; opted in, t fails when neither way applies (no
+// local dockerd: Docker Desktop, a remote DOCKER_HOST).
 func restartEngine(ctx context.Context, t *testing.T) bool {
 	t.Helper()
 	if os.Getenv("KINC_E2E_RESTART_ENGINE") != "1" {
@@ -444,7 +450,7 @@ func restartEngine(ctx context.Context, t *testing.T) bool {
 	out, err := exec.CommandContext(ctx, "pgrep", "-x", "dockerd").Output()
 	pids := strings.Fields(string(out))
 	if err != nil || len(pids) != 1 {
-		return false // not a local engine this test can restart
+		t.Fatalf("KINC_E2E_RESTART_ENGINE=1 but the Docker engine cannot be restarted here: docker is not a systemd unit and pgrep -x dockerd found %d processes (%v), want one (a local engine started by hack/ensure-docker.sh)", len(pids), err)
 	}
 	if out, err := exec.CommandContext(ctx, "kill", "-TERM", pids[0]).CombinedOutput(); err != nil {
 		t.Fatalf("kill dockerd: %v\n%s", err, out)

@@ -16,6 +16,8 @@ import (
 
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
+
+	"github.com/kinc-dev/kinc/internal/testenv"
 )
 
 // BusyboxImage is the workload image: Debian's static busybox, imported
@@ -71,7 +73,7 @@ func ImportBusybox(ctx context.Context, tb testing.TB, cli *client.Client) {
 
 // staticBusybox returns the path of a statically linked busybox, installing
 // Debian's busybox-static with apt when it is missing and this is root on
-// Debian; elsewhere tb is skipped.
+// Debian; elsewhere tb is skipped, or fails under CI (testenv.Missing).
 func staticBusybox(ctx context.Context, tb testing.TB) string {
 	tb.Helper()
 	const path = "/bin/busybox"
@@ -79,7 +81,7 @@ func staticBusybox(ctx context.Context, tb testing.TB) string {
 		return path
 	}
 	if _, err := os.Stat("/etc/debian_version"); err != nil || os.Geteuid() != 0 {
-		tb.Skipf("no static %s and not root on Debian: install busybox-static (apt-get install -y busybox-static) to build the workload image", path)
+		testenv.Missing(tb, "no static %s and not root on Debian: install busybox-static (apt-get install -y busybox-static) to build the workload image", path)
 	}
 	tb.Logf("installing busybox-static with apt")
 	install := func() error {
@@ -94,14 +96,14 @@ func staticBusybox(ctx context.Context, tb testing.TB) string {
 	if err := install(); err != nil {
 		update := exec.CommandContext(ctx, "apt-get", "update", "-qq")
 		if out, uerr := update.CombinedOutput(); uerr != nil {
-			tb.Skipf("%v; apt-get update: %v\n%s", err, uerr, out)
+			testenv.Missing(tb, "%v; apt-get update: %v\n%s", err, uerr, out)
 		}
 		if err := install(); err != nil {
-			tb.Skip(err)
+			testenv.Missing(tb, "%v", err)
 		}
 	}
 	if !isStatic(path) {
-		tb.Skipf("%s is still not a static binary after installing busybox-static", path)
+		tb.Fatalf("%s is still not a static binary after installing busybox-static", path)
 	}
 	return path
 }

@@ -9,11 +9,13 @@ import (
 
 	"github.com/docker/docker/client"
 
+	"github.com/kinc-dev/kinc/internal/testenv"
 	"github.com/kinc-dev/kinc/pkg/cluster"
 )
 
 // DockerClient returns a client of the local engine, closed when tb ends;
-// tb fails when the engine does not answer.
+// when the engine does not answer, tb is skipped, or fails under CI
+// (testenv.Missing).
 func DockerClient(tb testing.TB) *client.Client {
 	tb.Helper()
 	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
@@ -21,15 +23,15 @@ func DockerClient(tb testing.TB) *client.Client {
 		tb.Fatal(err)
 	}
 	if _, err := cli.Ping(context.Background()); err != nil {
-		tb.Fatalf("docker engine does not answer: %v (run hack/ensure-docker.sh)", err)
+		testenv.Missing(tb, "no Docker engine answers: %v (run hack/ensure-docker.sh, or make e2e)", err)
 	}
 	tb.Cleanup(func() { cli.Close() })
 	return cli
 }
 
 // NodeImage returns the node image to test: $KINC_E2E_NODE_IMAGE, else this
-// version's, else kinc/node:latest; without any tb is skipped (make
-// node-image builds one; make e2e and make test do it first).
+// version's, else kinc/node:latest; without any tb is skipped, or fails
+// under CI (make node-image builds one; make e2e and make test do it first).
 func NodeImage(tb testing.TB, cli *client.Client) string {
 	tb.Helper()
 	if img := os.Getenv("KINC_E2E_NODE_IMAGE"); img != "" {
@@ -40,6 +42,6 @@ func NodeImage(tb testing.TB, cli *client.Client) string {
 			return img
 		}
 	}
-	tb.Skipf("neither %s nor kinc/node:latest is present (build one with `make node-image`)", cluster.DefaultNodeImage())
+	testenv.Missing(tb, "neither %s nor kinc/node:latest is present (build one with `make node-image`)", cluster.DefaultNodeImage())
 	return ""
 }

@@ -9,13 +9,27 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kinc-dev/kinc/internal/testenv"
 )
 
-// Kubectl runs the real kubectl against kubeconfig with stdin and returns
-// its combined output; a failure is an error carrying the arguments and
-// the output.
+// RequireKubectl returns the real kubectl the e2e tests run (see
+// testenv.KubectlPath: $KINC_KUBECTL, bin/kubectl, the PATH's); without one
+// tb is skipped, or fails under CI. Call it before creating a cluster.
+func RequireKubectl(tb testing.TB) string {
+	tb.Helper()
+	return testenv.RequireKubectl(tb)
+}
+
+// Kubectl runs the real kubectl (testenv.KubectlPath) against kubeconfig
+// with stdin and returns its combined output; a failure is an error carrying
+// the arguments and the output.
 func Kubectl(ctx context.Context, kubeconfig, stdin string, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, "kubectl", append([]string{"--kubeconfig", kubeconfig, "--request-timeout", "20s"}, args...)...)
+	kubectl, err := testenv.KubectlPath()
+	if err != nil {
+		return "", err
+	}
+	cmd := exec.CommandContext(ctx, kubectl, append([]string{"--kubeconfig", kubeconfig, "--request-timeout", "20s"}, args...)...)
 	cmd.Stdin = strings.NewReader(stdin)
 	out, err := cmd.CombinedOutput()
 	if err != nil {

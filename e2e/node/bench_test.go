@@ -201,7 +201,7 @@ func (e *env) kubeletStartups(prefix string, n int) ([]time.Duration, time.Durat
 		e.tb.Fatal("bad pod list")
 	}
 
-	watch := exec.CommandContext(e.ctx, "kubectl", "--kubeconfig", e.kubeconfig, "get", "pods", "-l", "app=kinc-"+prefix, "-w",
+	watch := exec.CommandContext(e.ctx, framework.RequireKubectl(e.tb), "--kubeconfig", e.kubeconfig, "get", "pods", "-l", "app=kinc-"+prefix, "-w",
 		"-o", `jsonpath={.metadata.name} {.status.phase}{"\n"}`)
 	stdout, err := watch.StdoutPipe()
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -40,9 +39,7 @@ type env struct {
 // cluster is deleted when tb ends.
 func newEnv(ctx context.Context, tb testing.TB, name string) *env {
 	tb.Helper()
-	if _, err := exec.LookPath("kubectl"); err != nil {
-		tb.Skip("kubectl is not installed (DESIGN.md §6: the real kubectl is the client here)")
-	}
+	framework.RequireKubectl(tb) // DESIGN.md §6: the real kubectl is the client here
 	cli := framework.DockerClient(tb)
 	img := framework.NodeImage(tb, cli)
 	framework.LockNodeStops(tb)

@@ -16,6 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"github.com/kinc-dev/kinc/internal/testenv"
 	"github.com/kinc-dev/kinc/pkg/kubelet/containerdtest"
 )
 
@@ -379,10 +380,8 @@ func TestIntegrationAPIServerLater(t *testing.T) {
 
 // TestIntegrationKubectl checks the kubelet's work through the real kubectl.
 func TestIntegrationKubectl(t *testing.T) {
-	kubectl, err := exec.LookPath("kubectl")
-	if err != nil {
-		t.Skip("kubectl is not installed")
-	}
+	containerdtest.MaybeSkip(t) // -short and the machine first: kubectl is not the first thing missing
+	kubectl := testenv.RequireKubectl(t)
 	e := newEnv(t)
 	e.writeManifest("static-web.yaml", staticManifest("via-kubectl"))
 	e.writeManifest("kubeadm-like.yaml", fmt.Sprintf(kubeadmLike, containerdtest.TestImage, filepath.Join(e.dir, "data")))

@@ -19,23 +19,19 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/utils/ptr"
+
+	"github.com/kinc-dev/kinc/internal/testenv"
 )
 
 // TestIntegrationKubectlGet runs the real kubectl (the client nobody here wrote)
 // against a minimal HTTP server that answers discovery and serves this package's
 // Tables, and checks what kubectl prints. Set KINC_KUBECTL to pick a binary (e.g.
-// kubectl.1.27); the default is kubectl on the PATH.
+// kubectl.1.27); the default is testenv.KubectlPath's (bin/kubectl, the PATH's).
 func TestIntegrationKubectlGet(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs kubectl")
 	}
-	kubectl := os.Getenv("KINC_KUBECTL")
-	if kubectl == "" {
-		kubectl = "kubectl"
-	}
-	if _, err := exec.LookPath(kubectl); err != nil {
-		t.Skipf("%s not found: %v", kubectl, err)
-	}
+	kubectl := testenv.RequireKubectl(t)
 
 	pod := corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default", CreationTimestamp: ago(13 * time.Minute),

@@ -11,34 +11,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kinc-dev/kinc/internal/testenv"
 	"github.com/kinc-dev/kinc/pkg/apiserver/apiservertest"
 )
 
-// kubectlBinaries returns the kubectl binaries to test with: the PATH's, and
-// kubectl.1.27 and kubectl.1.33 beside it when present (or KINC_KUBECTL).
+// kubectlBinaries returns the kubectl binaries to test with: the one the
+// tests use ($KINC_KUBECTL, bin/kubectl or the PATH's; without one the test
+// is skipped, or fails under CI), plus the oldest and newest supported,
+// kubectl.1.27 and kubectl.1.33, where they are installed side by side.
 func kubectlBinaries(t *testing.T) []string {
 	t.Helper()
-	if k := os.Getenv("KINC_KUBECTL"); k != "" {
-		return []string{k}
-	}
-	path, err := exec.LookPath("kubectl")
-	if err != nil {
-		t.Fatalf("kubectl is not installed: %v", err)
-	}
-	bins := []string{path}
-	if real, err := filepath.EvalSymlinks(path); err == nil {
-		for _, v := range []string{"1.27", "1.33"} {
-			if p := filepath.Join(filepath.Dir(real), "kubectl."+v); fileExists(p) {
-				bins = append(bins, p)
-			}
-		}
-	}
-	return bins
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
+	return testenv.KubectlVersions(t)
 }
 
 // kubectlRunner runs one kubectl binary against an instance, with its own

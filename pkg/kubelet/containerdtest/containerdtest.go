@@ -16,6 +16,7 @@ import (
 
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
+	"github.com/kinc-dev/kinc/internal/testenv"
 	"github.com/kinc-dev/kinc/pkg/kubelet/cri"
 )
 
@@ -39,24 +40,20 @@ type Instance struct {
 	done     chan struct{}
 }
 
-// MaybeSkip skips t when this machine cannot run containerd with CNI.
+// MaybeSkip skips t under -short, and when this machine cannot run
+// containerd with CNI (no root, containerd, runc or CNI plugins) skips it or,
+// under CI, fails it (testenv.Missing).
 func MaybeSkip(t testing.TB) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("integration test: skipped with -short")
 	}
-	if os.Geteuid() != 0 {
-		t.Skip("containerd needs root")
-	}
+	testenv.RequireRoot(t, "containerd")
 	for _, bin := range []string{"containerd", "ctr", "runc", "containerd-shim-runc-v2"} {
-		if _, err := exec.LookPath(bin); err != nil {
-			t.Skipf("%s is not installed (apt-get install containerd runc)", bin)
-		}
+		testenv.RequireCommand(t, bin, "hack/ensure-test-deps.sh, or apt-get install containerd runc")
 	}
 	for _, p := range []string{"bridge", "host-local", "loopback", "portmap"} {
-		if _, err := os.Stat(filepath.Join(CNIBinDir, p)); err != nil {
-			t.Skipf("CNI plugin %s missing in %s (apt-get install containernetworking-plugins)", p, CNIBinDir)
-		}
+		testenv.RequireFile(t, filepath.Join(CNIBinDir, p), "CNI plugin: hack/ensure-test-deps.sh, or apt-get install containernetworking-plugins")
 	}
 }
 
