@@ -3,7 +3,8 @@
 # Docker: containerd and runc (the kubelet's CRI tests start their own
 # containerd) and the CNI plugins (bridge, host-local, loopback, portmap).
 # As root on Debian it installs the missing packages with apt; elsewhere it
-# names them, and those tests skip with the same message.
+# names them, and those tests skip with the same message (under CI=true they
+# fail: internal/testenv).
 set -o errexit -o nounset -o pipefail
 missing=()
 command -v containerd >/dev/null 2>&1 || missing+=(containerd)
@@ -17,4 +18,4 @@ if [ "$(id -u)" = 0 ] && [ -f /etc/debian_version ]; then
   apt-get install -y -qq "${missing[@]}" >/dev/null
   exit 0
 fi
-echo "ensure-test-deps: missing ${missing[*]}: the tests that need them will skip" >&2
+echo "ensure-test-deps: missing ${missing[*]}: the tests that need them will skip (fail under CI=true)" >&2
