@@ -10,7 +10,7 @@ import (
 	"github.com/docker/docker/client"
 
 	"github.com/kinc-dev/kinc/internal/testenv"
-	"github.com/kinc-dev/kinc/pkg/cluster"
+	"github.com/kinc-dev/kinc/pkg/version"
 )
 
 // DockerClient returns a client of the local engine, closed when tb ends;
@@ -37,11 +37,11 @@ func NodeImage(tb testing.TB, cli *client.Client) string {
 	if img := os.Getenv("KINC_E2E_NODE_IMAGE"); img != "" {
 		return img
 	}
-	for _, img := range []string{cluster.DefaultNodeImage(), "kinc/node:latest"} {
+	for _, img := range []string{version.NodeImage(), version.LatestNodeImage} {
 		if _, err := cli.ImageInspect(context.Background(), img); err == nil {
 			return img
 		}
 	}
-	testenv.Missing(tb, "neither %s nor kinc/node:latest is present (build one with `make node-image`)", cluster.DefaultNodeImage())
+	testenv.Missing(tb, "neither %s nor %s is present (build one with `make node-image`)", version.NodeImage(), version.LatestNodeImage)
 	return ""
 }

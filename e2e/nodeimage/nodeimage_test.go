@@ -24,6 +24,7 @@ import (
 	"github.com/docker/docker/client"
 
 	"github.com/kinc-dev/kinc/e2e/framework"
+	"github.com/kinc-dev/kinc/pkg/version"
 )
 
 const (
@@ -79,10 +80,10 @@ func ensureDebootstrap(ctx context.Context, t *testing.T) {
 // wantImages lists the component images the node must hold: etcd and pause,
 // and each Kubernetes component whose binary was built.
 func wantImages(root string) []string {
-	want := []string{"registry.k8s.io/pause:3.10", "registry.k8s.io/etcd:3.7.3-0"}
-	for _, c := range []string{"kube-apiserver", "kube-controller-manager", "kube-scheduler"} {
+	want := []string{version.PauseImage, version.EtcdImage}
+	for _, c := range []string{version.KubeAPIServer, version.KubeControllerManager, version.KubeScheduler} {
 		if _, err := os.Stat(filepath.Join(root, "bin", c)); err == nil {
-			want = append(want, "registry.k8s.io/"+c+":v1.37.2")
+			want = append(want, version.KubeImage(c))
 		}
 	}
 	return want
@@ -130,7 +131,7 @@ func TestNodeImage(t *testing.T) {
 	})
 	t.Run("containerd", func(t *testing.T) {
 		out := mustExec(ctx, t, cli, id, "crictl", "info")
-		for _, want := range []string{`"restrictOOMScoreAdj": true`, `"sandboxImage": "registry.k8s.io/pause:3.10"`, `"/usr/lib/cni"`} {
+		for _, want := range []string{`"restrictOOMScoreAdj": true`, `"sandboxImage": "` + version.PauseImage + `"`, `"/usr/lib/cni"`} {
 			if !strings.Contains(out, want) {
 				t.Errorf("crictl info lacks %s", want)
 			}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/docker/docker/client"
+
+	"github.com/kinc-dev/kinc/pkg/version"
 )
 
 // bridgeConf is a bridge + host-local network from Debian's plugins in
@@ -35,7 +37,7 @@ func runPod(ctx context.Context, t *testing.T, cli *client.Client, id, name, lin
 	mustExec(ctx, t, cli, id, "mkdir", "-p", dir)
 	pod := `{"metadata": {"name": "e2e-` + name + `", "namespace": "default", "uid": "e2e-` + name + `-uid", "attempt": 0},
   "log_directory": "` + dir + `/logs", ` + linux + `}`
-	ctr := `{"metadata": {"name": "etcd-version"}, "image": {"image": "registry.k8s.io/etcd:3.7.3-0"},
+	ctr := `{"metadata": {"name": "etcd-version"}, "image": {"image": "` + version.EtcdImage + `"},
   "command": ["etcd", "--version"], "log_path": "etcd-version.log", "linux": {}}`
 	writeFiles(ctx, t, cli, id, map[string]string{dir + "/pod.json": pod, dir + "/ctr.json": ctr})
 

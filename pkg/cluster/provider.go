@@ -7,7 +7,6 @@ import (
 	"os"
 	"sort"
 
-	"github.com/kinc-dev/kinc/pkg/cluster/constants"
 	internalcreate "github.com/kinc-dev/kinc/pkg/cluster/internal/create"
 	internalkubeconfig "github.com/kinc-dev/kinc/pkg/cluster/internal/kubeconfig"
 	"github.com/kinc-dev/kinc/pkg/cluster/internal/providers"
@@ -32,7 +31,7 @@ var (
 
 // DefaultNodeImage is the node image of this kinc version, as `kinc build
 // node-image` (make node-image) names it.
-func DefaultNodeImage() string { return constants.NodeImage(version.Version()) }
+func DefaultNodeImage() string { return version.NodeImage() }
 
 // Provider manages clusters on a container engine. Safe for concurrent use.
 type Provider struct {

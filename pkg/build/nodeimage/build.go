@@ -18,24 +18,11 @@ import (
 )
 
 // ImageRepository is the repository of node images kinc builds.
-const ImageRepository = "kinc/node"
+const ImageRepository = version.NodeImageRepository
 
-// DefaultImage returns the default node image reference:
+// DefaultImage returns the default node image reference, version.NodeImage():
 // kinc/node:<kinc version>, with characters a tag cannot hold replaced by '-'.
-func DefaultImage() string { return ImageRepository + ":" + sanitizeTag(version.Version()) }
-
-func sanitizeTag(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if r == '_' || r == '.' || r == '-' || r < 128 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
-			return r
-		}
-		return '-'
-	}, s)
-	if len(s) > 128 {
-		s = s[:128]
-	}
-	return s
-}
+func DefaultImage() string { return version.NodeImage() }
 
 // Result describes a build.
 type Result struct {
@@ -98,7 +85,7 @@ func newBuilder(opts ...Option) *builder {
 		logger:    log.NoopLogger{},
 		cmder:     exec.LocalCmder{},
 		image:     DefaultImage(),
-		extraTags: []string{ImageRepository + ":latest"},
+		extraTags: []string{version.LatestNodeImage},
 		binDir:    "bin",
 		arch:      runtime.GOARCH,
 		recipe:    images.Recipe(),

@@ -4,6 +4,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/kinc-dev/kinc/pkg/version"
 )
 
 func runtimeArch() string { return runtime.GOARCH }
@@ -240,9 +242,9 @@ func TestCheckBinaryRejectsOtherArchitectures(t *testing.T) {
 	}
 }
 
-func TestSanitizeTag(t *testing.T) {
+func TestDefaultImageIsTheVersions(t *testing.T) {
 	t.Parallel()
-	if got := sanitizeTag("v0.1.0-alpha+c01592d31ef9b2"); got != "v0.1.0-alpha-c01592d31ef9b2" {
-		t.Fatalf("got %q", got)
+	if DefaultImage() != version.NodeImage() || ImageRepository != version.NodeImageRepository {
+		t.Fatalf("DefaultImage() = %s in %s, want version.NodeImage() = %s", DefaultImage(), ImageRepository, version.NodeImage())
 	}
 }

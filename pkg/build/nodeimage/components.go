@@ -11,19 +11,6 @@ import (
 	"github.com/kinc-dev/kinc/pkg/version"
 )
 
-// Component image references. They are only names: the images are built
-// from our binaries and preloaded into every node; nothing is pulled.
-const (
-	PauseImage = "registry.k8s.io/pause:3.10"
-	EtcdImage  = "registry.k8s.io/etcd:3.7.3-0"
-)
-
-// KubeImage returns the image of a Kubernetes component, e.g.
-// registry.k8s.io/kube-apiserver:v1.37.2.
-func KubeImage(component string) string {
-	return "registry.k8s.io/" + component + ":" + version.KubernetesVersion
-}
-
 // component is one image built from one of our binaries.
 type component struct {
 	binary   string // file name in the bin directory
@@ -32,18 +19,30 @@ type component struct {
 	required bool   // the build fails without it
 }
 
-// components lists the component images in the order they are imported.
+// components lists the component images in the order they are imported:
+// version.ComponentImages(), each with the binary it is built from. The
+// references are only names: nothing is ever pulled.
 func components() []component {
 	kube := func(name string) component {
-		return component{binary: name, ref: KubeImage(name), path: "usr/local/bin/" + name}
+		return component{binary: name, ref: version.KubeImage(name), path: "usr/local/bin/" + name}
 	}
 	return []component{
-		{binary: "pause", ref: PauseImage, path: "pause", required: true},
-		{binary: "etcd", ref: EtcdImage, path: "usr/local/bin/etcd", required: true},
-		kube("kube-apiserver"),
-		kube("kube-controller-manager"),
-		kube("kube-scheduler"),
+		{binary: "pause", ref: version.PauseImage, path: "pause", required: true},
+		{binary: "etcd", ref: version.EtcdImage, path: "usr/local/bin/etcd", required: true},
+		kube(version.KubeAPIServer),
+		kube(version.KubeControllerManager),
+		kube(version.KubeScheduler),
 	}
+}
+
+// Images returns the references of the component images the node image
+// preloads, in import order (version.ComponentImages()).
+func Images() []string {
+	var refs []string
+	for _, c := range components() {
+		refs = append(refs, c.ref)
+	}
+	return refs
 }
 
 // imagePath is the PATH of every component image: manifests name the binary

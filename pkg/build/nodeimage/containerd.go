@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"text/template"
+
+	"github.com/kinc-dev/kinc/pkg/version"
 )
 
 // Where a node's containerd finds CNI: Debian's containernetworking-plugins
@@ -38,7 +40,7 @@ func renderContainerdConfig(tmpl, driver string) ([]byte, error) {
 	err = t.Execute(&out, containerdConfig{
 		CgroupDriver:  driver,
 		SystemdCgroup: driver == "systemd",
-		SandboxImage:  PauseImage,
+		SandboxImage:  version.PauseImage,
 		Snapshotter:   "overlayfs",
 		CNIBinDir:     cniBinDir,
 		CNIConfDir:    cniConfDir,

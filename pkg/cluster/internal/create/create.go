@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/kinc-dev/kinc/pkg/cluster/config"
-	"github.com/kinc-dev/kinc/pkg/cluster/constants"
 	"github.com/kinc-dev/kinc/pkg/cluster/internal/create/actions"
 	configaction "github.com/kinc-dev/kinc/pkg/cluster/internal/create/actions/config"
 	"github.com/kinc-dev/kinc/pkg/cluster/internal/create/actions/controlplane"
@@ -26,6 +25,7 @@ import (
 	"github.com/kinc-dev/kinc/pkg/log"
 	"github.com/kinc-dev/kinc/pkg/pki"
 	"github.com/kinc-dev/kinc/pkg/pki/kubeconfig"
+	"github.com/kinc-dev/kinc/pkg/version"
 )
 
 // ErrClusterExists is wrapped when nodes of a cluster with the name exist.
@@ -187,7 +187,7 @@ func Prepare(ctx context.Context, p providers.Provider, opts Options) (*config.C
 // LatestNodeImage is what `kinc build node-image` also tags its image: used
 // when the image of this exact kinc version (stamped with its commit) is
 // missing, e.g. after a commit with no rebuild.
-const LatestNodeImage = constants.ImageRepository + ":latest"
+const LatestNodeImage = version.LatestNodeImage
 
 func checkImages(ctx context.Context, p providers.Provider, cfg *config.Cluster, defaultImage string, logger log.Logger) error {
 	if _, err := p.ImageID(ctx, defaultImage); errors.Is(err, providers.ErrImageNotFound) && usesImage(cfg, defaultImage) {

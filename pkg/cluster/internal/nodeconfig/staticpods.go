@@ -11,6 +11,7 @@ import (
 	"github.com/kinc-dev/kinc/manifests"
 	"github.com/kinc-dev/kinc/pkg/cluster/config"
 	"github.com/kinc-dev/kinc/pkg/cluster/constants"
+	"github.com/kinc-dev/kinc/pkg/version"
 )
 
 // File is a rendered file for a node.
@@ -99,9 +100,9 @@ func StaticPods(cfg *config.Cluster, n Node) ([]File, error) {
 		file, binary, image string
 		flags, extra        map[string]string
 	}{
-		{"etcd.yaml", "etcd", constants.EtcdImage, etcd, extra.etcd},
-		{"kube-apiserver.yaml", "kube-apiserver", constants.APIServerImage, api, extra.api},
-		{"kube-scheduler.yaml", "kube-scheduler", constants.SchedulerImage, sched, extra.sched},
+		{"etcd.yaml", "etcd", version.EtcdImage, etcd, extra.etcd},
+		{"kube-apiserver.yaml", "kube-apiserver", version.APIServerImage, api, extra.api},
+		{"kube-scheduler.yaml", "kube-scheduler", version.SchedulerImage, sched, extra.sched},
 	}
 	var files []File
 	for _, p := range pods {
