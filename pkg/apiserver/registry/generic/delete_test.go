@@ -1,0 +1,190 @@
+package generic
+
+import (
+	"net/http"
+	"slices"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+)
+
+func grace(s int64) *metav1.DeleteOptions { return &metav1.DeleteOptions{GracePeriodSeconds: &s} }
+
+func TestDeleteImmediate(t *testing.T) {
+	s, _ := newStore(t)
+	stored := mustCreate(t, s, newPod("default", "web", map[string]string{"k": "v"}))
+	out, deleted, err := s.Delete(ctxT(t), "default", "web", nil, false)
+	if err != nil || !deleted {
+		t.Fatalf("delete: %v deleted %v", err, deleted)
+	}
+	if pod := out.(*corev1.Pod); pod.UID != stored.UID || pod.Labels["k"] != "v" {
+		t.Errorf("deleted object %+v, want the stored one", pod.ObjectMeta)
+	}
+	if _, err := s.Get(ctxT(t), "default", "web", nil); !apierrors.IsNotFound(err) {
+		t.Errorf("get after delete: %v", err)
+	}
+	if _, _, err := s.Delete(ctxT(t), "default", "web", nil, false); !apierrors.IsNotFound(err) {
+		t.Errorf("second delete: %v, want NotFound", err)
+	}
+}
+
+func TestDeletePreconditionsAndDryRun(t *testing.T) {
+	s, _ := newStore(t)
+	stored := mustCreate(t, s, newPod("default", "web", nil))
+	wrongUID := types.UID("other")
+	staleRV := "1"
+	for _, p := range []*metav1.Preconditions{{UID: &wrongUID}, {ResourceVersion: &staleRV}} {
+		_, _, err := s.Delete(ctxT(t), "default", "web", &metav1.DeleteOptions{Preconditions: p}, false)
+		if st := statusOf(t, err); st.Code != http.StatusConflict {
+			t.Errorf("delete with precondition %+v: %d %s, want 409", p, st.Code, st.Message)
+		}
+	}
+	out, deleted, err := s.Delete(ctxT(t), "default", "web", nil, true)
+	if err != nil || !deleted || out.(*corev1.Pod).Name != "web" {
+		t.Fatalf("dry-run delete: %v %v", err, deleted)
+	}
+	if got := mustGet(t, s, "default", "web"); got.ResourceVersion != stored.ResourceVersion {
+		t.Errorf("dry-run delete changed the object")
+	}
+	p := &metav1.Preconditions{UID: &stored.UID, ResourceVersion: &stored.ResourceVersion}
+	if _, deleted, err := s.Delete(ctxT(t), "default", "web", &metav1.DeleteOptions{Preconditions: p}, false); err != nil || !deleted {
+		t.Errorf("delete with holding preconditions: %v %v", err, deleted)
+	}
+}
+
+func TestGracefulDelete(t *testing.T) {
+	s, clk := newStore(t)
+	bound := newPod("default", "bound", nil)
+	bound.Spec.NodeName = "n1"
+	mustCreate(t, s, bound)
+
+	out, deleted, err := s.Delete(ctxT(t), "default", "bound", grace(60), false)
+	if err != nil || deleted {
+		t.Fatalf("graceful delete: %v deleted %v, want the object kept", err, deleted)
+	}
+	marked := out.(*corev1.Pod)
+	want := testNow.Add(60 * time.Second)
+	if marked.DeletionTimestamp == nil || !marked.DeletionTimestamp.Time.Equal(want) ||
+		marked.DeletionGracePeriodSeconds == nil || *marked.DeletionGracePeriodSeconds != 60 {
+		t.Fatalf("marked %v grace %v, want %v and 60", marked.DeletionTimestamp, marked.DeletionGracePeriodSeconds, want)
+	}
+	if got := mustGet(t, s, "default", "bound"); got.DeletionTimestamp == nil {
+		t.Error("the stored pod is not marked")
+	}
+
+	// A longer grace period does not extend it; a shorter one shortens it.
+	clk.Step(10 * time.Second)
+	out, _, err = s.Delete(ctxT(t), "default", "bound", grace(120), false)
+	if err != nil || !out.(*corev1.Pod).DeletionTimestamp.Time.Equal(want) || *out.(*corev1.Pod).DeletionGracePeriodSeconds != 60 {
+		t.Errorf("longer grace: %v %+v", err, out.(*corev1.Pod).ObjectMeta)
+	}
+	out, _, err = s.Delete(ctxT(t), "default", "bound", grace(5), false)
+	shorter := testNow.Add(15 * time.Second)
+	if err != nil || !out.(*corev1.Pod).DeletionTimestamp.Time.Equal(shorter) || *out.(*corev1.Pod).DeletionGracePeriodSeconds != 5 {
+		t.Errorf("shorter grace: %v %+v, want deletion at %v", err, out.(*corev1.Pod).ObjectMeta, shorter)
+	}
+	// The strategy's default grace period applies when none is given.
+	other := newPod("default", "default-grace", nil)
+	other.Spec.NodeName = "n1"
+	mustCreate(t, s, other)
+	out, _, err = s.Delete(ctxT(t), "default", "default-grace", nil, false)
+	if err != nil || *out.(*corev1.Pod).DeletionGracePeriodSeconds != 30 {
+		t.Errorf("default grace: %v %+v, want 30s", err, out.(*corev1.Pod).ObjectMeta)
+	}
+	// Grace 0 (the kubelet's final delete) removes the pod.
+	if _, deleted, err := s.Delete(ctxT(t), "default", "bound", grace(0), false); err != nil || !deleted {
+		t.Fatalf("final delete: %v deleted %v", err, deleted)
+	}
+	if _, err := s.Get(ctxT(t), "default", "bound", nil); !apierrors.IsNotFound(err) {
+		t.Errorf("get after the final delete: %v", err)
+	}
+	// A pod on no node goes at once, whatever the grace period asked.
+	mustCreate(t, s, newPod("default", "unbound", nil))
+	if _, deleted, err := s.Delete(ctxT(t), "default", "unbound", grace(30), false); err != nil || !deleted {
+		t.Errorf("delete of an unbound pod: %v deleted %v, want immediate", err, deleted)
+	}
+}
+
+func TestDeleteWithFinalizers(t *testing.T) {
+	s, _ := newStore(t)
+	pod := newPod("default", "fin", nil)
+	pod.Finalizers = []string{"example.com/hold"}
+	mustCreate(t, s, pod)
+	out, deleted, err := s.Delete(ctxT(t), "default", "fin", nil, false)
+	if err != nil || deleted || out.(*corev1.Pod).DeletionTimestamp == nil {
+		t.Fatalf("delete with a finalizer: %v deleted %v, want marked and kept", err, deleted)
+	}
+	// Removing the last finalizer removes the object.
+	out, _, err = s.Update(ctxT(t), "default", "fin", mutate(func(p *corev1.Pod) { p.Finalizers = nil }), UpdateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(ctxT(t), "default", "fin", nil); !apierrors.IsNotFound(err) {
+		t.Errorf("object still there after its last finalizer went: %v (update returned %+v)", err, out)
+	}
+}
+
+func TestDeletePropagationPolicyFinalizers(t *testing.T) {
+	s, _ := newStore(t)
+	for policy, want := range map[metav1.DeletionPropagation]string{
+		metav1.DeletePropagationOrphan: "orphan", metav1.DeletePropagationForeground: "foregroundDeletion",
+	} {
+		name := "p-" + string(want[0])
+		mustCreate(t, s, newPod("default", name, nil))
+		out, deleted, err := s.Delete(ctxT(t), "default", name, &metav1.DeleteOptions{PropagationPolicy: &policy}, false)
+		if err != nil || deleted || !slices.Contains(out.(*corev1.Pod).Finalizers, want) {
+			t.Errorf("delete with %s: %v deleted %v finalizers %v, want %s", policy, err, deleted, out.(*corev1.Pod).Finalizers, want)
+		}
+	}
+	background := metav1.DeletePropagationBackground
+	mustCreate(t, s, newPod("default", "bg", nil))
+	if _, deleted, err := s.Delete(ctxT(t), "default", "bg", &metav1.DeleteOptions{PropagationPolicy: &background}, false); err != nil || !deleted {
+		t.Errorf("background delete: %v deleted %v", err, deleted)
+	}
+}
+
+func TestDeleteCollection(t *testing.T) {
+	s, _ := newStore(t)
+	for _, p := range []*corev1.Pod{
+		newPod("default", "a", map[string]string{"app": "web"}), newPod("default", "b", map[string]string{"app": "web"}),
+		newPod("default", "c", map[string]string{"app": "db"}), newPod("other", "d", map[string]string{"app": "web"}),
+	} {
+		mustCreate(t, s, p)
+	}
+	out, err := s.DeleteCollection(ctxT(t), "default", nil, &metav1.ListOptions{LabelSelector: "app=web"}, true)
+	if err != nil || len(out.(*corev1.PodList).Items) != 2 {
+		t.Fatalf("dry-run deletecollection: %v %v", err, out)
+	}
+	if list, _ := s.List(ctxT(t), "", nil); len(list.(*corev1.PodList).Items) != 4 {
+		t.Fatalf("dry-run deletecollection deleted")
+	}
+	out, err = s.DeleteCollection(ctxT(t), "default", nil, &metav1.ListOptions{LabelSelector: "app=web"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := names(out.(*corev1.PodList).Items); !slices.Equal(got, []string{"default/a", "default/b"}) {
+		t.Errorf("deleted %v, want default/a default/b", got)
+	}
+	list, err := s.List(ctxT(t), "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := names(list.(*corev1.PodList).Items); !slices.Equal(got, []string{"default/c", "other/d"}) {
+		t.Errorf("left %v, want default/c other/d", got)
+	}
+	if _, err := s.DeleteCollection(ctxT(t), "", nil, &metav1.ListOptions{FieldSelector: "spec.bogus=x"}, false); !apierrors.IsBadRequest(err) {
+		t.Errorf("deletecollection with an unsupported field selector: %v, want BadRequest", err)
+	}
+}
+
+func names(pods []corev1.Pod) []string {
+	out := make([]string, 0, len(pods))
+	for _, p := range pods {
+		out = append(out, p.Namespace+"/"+p.Name)
+	}
+	return out
+}
