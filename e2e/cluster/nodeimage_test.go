@@ -17,6 +17,7 @@ import (
 	"github.com/docker/docker/client"
 
 	"github.com/kinc-dev/kinc/pkg/cluster"
+	"github.com/kinc-dev/kinc/pkg/version"
 
 	"github.com/kinc-dev/kinc/e2e/framework"
 	"github.com/kinc-dev/kinc/internal/testenv"
@@ -45,7 +46,7 @@ spec:
     tier: web
   containers:
   - name: pause
-    image: registry.k8s.io/pause:3.10
+    image: ` + version.PauseImage + `
     imagePullPolicy: Never
 `
 
@@ -58,8 +59,8 @@ func TestCreateWithNodeImage(t *testing.T) {
 	cli := framework.DockerClient(t)
 	img := cluster.DefaultNodeImage()
 	if _, err := cli.ImageInspect(context.Background(), img); err != nil {
-		if _, err := cli.ImageInspect(context.Background(), "kinc/node:latest"); err != nil {
-			testenv.Missing(t, "neither %s nor kinc/node:latest is present (build one with `make node-image`)", img)
+		if _, err := cli.ImageInspect(context.Background(), version.LatestNodeImage); err != nil {
+			testenv.Missing(t, "neither %s nor %s is present (build one with `make node-image`)", img, version.LatestNodeImage)
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
