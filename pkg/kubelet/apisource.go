@@ -15,58 +15,49 @@ import (
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
-	"k8s.io/client-go/util/workqueue"
 
+	"github.com/kinc-dev/kinc/pkg/controller"
 	"github.com/kinc-dev/kinc/pkg/kubelet/config"
 )
 
-// startAPISource starts an informer on the pods bound to this node. Its
-// handlers enqueue pod keys; runAPIWorker syncs them (sample-controller shape).
+// startAPISource runs the API pod source: an informer on the pods bound to
+// this node whose events enqueue pod keys, and one worker calling
+// syncAPIPod (pkg/controller's loop), until ctx ends.
 func (k *Kubelet) startAPISource(ctx context.Context) {
 	factory := informers.NewSharedInformerFactoryWithOptions(k.client, 0, informers.WithTweakListOptions(func(o *metav1.ListOptions) {
 		o.FieldSelector = fields.OneTermEqualSelector("spec.nodeName", k.nodeName).String()
 	}))
-	inf := factory.Core().V1().Pods()
-	k.podLister = inf.Lister()
-	k.podSynced = inf.Informer().HasSynced
-	k.queue = workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
-		workqueue.TypedRateLimitingQueueConfig[string]{Name: "kubelet-pods"})
-	enqueue := func(obj any) {
-		if key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj); err == nil {
-			k.queue.Add(key)
-		}
+	loop, err := k.newAPISource(factory)
+	if err != nil {
+		k.logger.Error("API pod source", "err", err)
+		return
 	}
-	_, _ = inf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    enqueue,
-		UpdateFunc: func(_, obj any) { enqueue(obj) },
-		DeleteFunc: enqueue,
-	})
 	factory.Start(ctx.Done())
 	go func() {
-		<-ctx.Done()
-		k.queue.ShutDown()
+		if err := loop.Run(ctx, 1); err != nil && ctx.Err() == nil {
+			k.logger.Error("API pod source", "err", err)
+		}
 	}()
 }
 
-// runAPIWorker processes pod keys until the queue shuts down.
-func (k *Kubelet) runAPIWorker(ctx context.Context) {
-	for {
-		key, quit := k.queue.Get()
-		if quit {
-			return
-		}
-		if err := k.syncAPIPod(key); err != nil {
-			k.queue.AddRateLimited(key)
-		} else {
-			k.queue.Forget(key)
-		}
-		k.queue.Done(key)
+// newAPISource sets the pod lister from factory's pod informer and returns
+// the loop that keeps apiPods in step with it; factory's informers are not
+// started.
+func (k *Kubelet) newAPISource(factory informers.SharedInformerFactory) (*controller.Loop, error) {
+	inf := factory.Core().V1().Pods()
+	k.podLister = inf.Lister()
+	k.podSynced = inf.Informer().HasSynced
+	loop := controller.New(controller.Config{Name: "kubelet-pods", Sync: k.syncAPIPod, Logger: k.logger,
+		Synced: []cache.InformerSynced{k.podSynced}})
+	if _, err := inf.Informer().AddEventHandler(loop.Handler(controller.HandlerOptions{})); err != nil {
+		return nil, fmt.Errorf("pod informer handler: %w", err)
 	}
+	return loop, nil
 }
 
 // syncAPIPod records the current object of pod key (or its absence) and
 // relists. Mirror pods are not run; they only reflect static pods.
-func (k *Kubelet) syncAPIPod(key string) error {
+func (k *Kubelet) syncAPIPod(_ context.Context, key string) error {
 	ns, name, err := cache.SplitMetaNamespaceKey(key)
 	if err != nil {
 		return nil

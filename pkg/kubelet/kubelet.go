@@ -11,7 +11,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	corelisters "k8s.io/client-go/listers/core/v1"
-	"k8s.io/client-go/util/workqueue"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 	"k8s.io/utils/clock"
 
@@ -48,7 +47,6 @@ type Kubelet struct {
 	mirror    *config.MirrorClient
 	podLister corelisters.PodLister
 	podSynced func() bool
-	queue     workqueue.TypedRateLimitingInterface[string]
 
 	mu sync.Mutex // guards the maps below
 	// staticPods are the manifests' pods by UID.

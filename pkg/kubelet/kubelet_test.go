@@ -62,7 +62,6 @@ func newKFixture(t *testing.T) *kfixture {
 		t.Fatal(err)
 	}
 	k.startAPISource(ctx)
-	go k.runAPIWorker(ctx)
 	if !cache.WaitForCacheSync(ctx.Done(), k.podSynced) {
 		t.Fatal("informer did not sync")
 	}

@@ -182,7 +182,6 @@ func (k *Kubelet) start(ctx context.Context) {
 	cfg := k.cfg
 	if k.client != nil {
 		k.startAPISource(ctx)
-		go k.runAPIWorker(ctx)
 		go k.nodeCtl.Run(ctx, cfg.NodeStatusUpdateFrequency.Duration, cfg.NodeStatusReportFrequency.Duration)
 		go k.runMirrorAndStatus(ctx)
 	}
