@@ -88,7 +88,7 @@ func WithAuthentication(next http.Handler, a authn.Authenticator, anonymous bool
 }
 
 // WithAuthorization asks z about the request; a denial is a 403 Status
-// phrased as upstream's.
+// phrased as upstream's, and an authorizer's error without an Allow a 500.
 func WithAuthorization(next http.Handler, z authz.Authorizer, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		info, _ := RequestInfoFrom(r.Context())
@@ -101,6 +101,12 @@ func WithAuthorization(next http.Handler, z authz.Authorizer, log *slog.Logger) 
 		}
 		if d == authz.Allow {
 			next.ServeHTTP(w, r)
+			return
+		}
+		if err != nil {
+			// As upstream: an authorizer that failed is the server's fault
+			// (500), not a decision about the user (403).
+			writeStatus(w, r, apierrors.NewInternalError(fmt.Errorf("authorization failed: %w", err)))
 			return
 		}
 		writeStatus(w, r, forbidden(attrs, reason))

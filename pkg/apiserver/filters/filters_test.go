@@ -154,8 +154,11 @@ func TestWithAuthorization(t *testing.T) {
 			wantMessage: `User "bob" cannot update resource "deployments/status" in API group "apps" at the cluster scope`},
 		{name: "denied path", method: http.MethodGet, path: "/metrics", z: fixedAuthz{d: authz.Deny}, wantCode: http.StatusForbidden,
 			wantMessage: `User "bob" cannot get path "/metrics"`},
-		{name: "an error is logged, the decision stands", method: http.MethodGet, path: "/api",
+		{name: "an error with an Allow is logged, the Allow stands", method: http.MethodGet, path: "/api",
 			z: fixedAuthz{d: authz.Allow, err: errors.New("boom")}, wantCode: http.StatusOK},
+		{name: "an error without an Allow is the server's: 500", method: http.MethodGet, path: "/api",
+			z: fixedAuthz{d: authz.Deny, err: errors.New("boom")}, wantCode: http.StatusInternalServerError,
+			wantMessage: "authorization failed: boom"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -174,8 +177,12 @@ func TestWithAuthorization(t *testing.T) {
 				return
 			}
 			st := status(t, rec, tt.wantCode)
-			if ran || st.Reason != metav1.StatusReasonForbidden || !strings.Contains(st.Message, tt.wantMessage) {
-				t.Errorf("ran %v, Status %s %q, want Forbidden containing %q", ran, st.Reason, st.Message, tt.wantMessage)
+			wantReason := metav1.StatusReasonForbidden
+			if tt.wantCode == http.StatusInternalServerError {
+				wantReason = metav1.StatusReasonInternalError
+			}
+			if ran || st.Reason != wantReason || !strings.Contains(st.Message, tt.wantMessage) {
+				t.Errorf("ran %v, Status %s %q, want %s containing %q", ran, st.Reason, st.Message, wantReason, tt.wantMessage)
 			}
 		})
 	}
