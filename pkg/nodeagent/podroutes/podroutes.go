@@ -23,8 +23,12 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
+	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/utils/clock"
 
+	"github.com/kinc-dev/kinc/pkg/controller"
 	kexec "github.com/kinc-dev/kinc/pkg/exec"
 )
 
@@ -98,11 +102,24 @@ type Options struct {
 	Logger     *slog.Logger
 }
 
-// Controller keeps the routes to the other nodes' pod ranges.
+// The keys of the controller's queue: routes are reconciled as a whole.
+const (
+	// nodesKey is what every Node event enqueues.
+	nodesKey = "nodes"
+	// resyncKey is enqueued at the start and every Resync: it rewrites
+	// every route and the masquerade rule even when they look in place.
+	resyncKey = "resync"
+)
+
+// Controller keeps the routes to the other nodes' pod ranges. It runs on
+// pkg/controller's loop with one worker, so sync is never concurrent.
 type Controller struct {
-	opts Options
+	opts  Options
+	nodes corelisters.NodeLister
 	// routes are the routes installed, by destination.
 	routes map[string]route
+	// force makes the next sync rewrite everything: set after a failure.
+	force bool
 }
 
 type route struct {
@@ -124,62 +141,64 @@ func New(opts Options) *Controller {
 	return &Controller{opts: opts, routes: map[string]route{}}
 }
 
-// Run watches the nodes and keeps the routes until ctx ends.
+// Run watches the nodes and keeps the routes until ctx ends. It returns
+// ctx's error when ctx ends before the nodes were listed, nil after.
 func (c *Controller) Run(ctx context.Context) error {
 	factory := informers.NewSharedInformerFactory(c.opts.Client, 0)
-	inf := factory.Core().V1().Nodes()
-	changed := make(chan struct{}, 1)
-	poke := func(any) {
-		select {
-		case changed <- struct{}{}:
-		default:
-		}
-	}
-	if _, err := inf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    poke,
-		UpdateFunc: func(_, n any) { poke(n) },
-		DeleteFunc: poke,
-	}); err != nil {
+	loop, err := c.newLoop(factory)
+	if err != nil {
 		return err
 	}
 	factory.Start(ctx.Done())
 	defer factory.Shutdown()
 	c.opts.Logger.Info("watching nodes for pod routes", "node", c.opts.NodeName)
-	if !cache.WaitForCacheSync(ctx.Done(), inf.Informer().HasSynced) {
+	if err := loop.Run(ctx, 1); errors.Is(err, controller.ErrNotSynced) {
 		return ctx.Err()
+	} else if err != nil {
+		return err
 	}
-	lister := inf.Lister()
-	resync := time.NewTicker(c.opts.Resync)
-	defer resync.Stop()
-	var retry <-chan time.Time
-	force := true
-	for {
-		var err error
-		if force && c.opts.PodSubnet != nil && c.opts.NAT != nil {
-			err = c.opts.NAT.EnsureMasquerade(ctx, c.opts.PodSubnet)
-		}
-		if err == nil {
-			var nodes []*corev1.Node
-			if nodes, err = lister.List(labels.Everything()); err == nil {
-				err = c.reconcile(ctx, nodes, force)
-			}
-		}
-		retry = nil
-		if err != nil {
-			c.opts.Logger.Warn("pod routes not in place, retrying", "err", err, "after", c.opts.RetryAfter)
-			retry = time.After(c.opts.RetryAfter)
-		}
-		force = false
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-changed:
-		case <-retry:
-			force = true
-		case <-resync.C:
-			force = true
+	return nil
+}
+
+// newLoop sets the node lister from factory and returns the loop that
+// calls sync: on every Node event, every Resync, and RetryAfter after a
+// failure, until it succeeds.
+func (c *Controller) newLoop(factory informers.SharedInformerFactory) (*controller.Loop, error) {
+	inf := factory.Core().V1().Nodes()
+	c.nodes = inf.Lister()
+	var loop *controller.Loop
+	resync := controller.Every(clock.RealClock{}, c.opts.Resync, func(context.Context) { loop.EnqueueKey(resyncKey) })
+	loop = controller.New(controller.Config{Name: "pod-routes", Sync: c.sync, Logger: c.opts.Logger,
+		Synced:      []cache.InformerSynced{inf.Informer().HasSynced},
+		RateLimiter: workqueue.NewTypedItemExponentialFailureRateLimiter[string](c.opts.RetryAfter, c.opts.RetryAfter),
+		Background:  []func(context.Context){resync}})
+	if _, err := inf.Informer().AddEventHandler(loop.Handler(controller.HandlerOptions{
+		Keys: func(any) []string { return []string{nodesKey} },
+	})); err != nil {
+		return nil, fmt.Errorf("node informer handler: %w", err)
+	}
+	return loop, nil
+}
+
+// sync reconciles the routes with the nodes in the cache. On resyncKey,
+// or after a failure, it rewrites every route and ensures masquerading.
+func (c *Controller) sync(ctx context.Context, key string) error {
+	force := c.force || key == resyncKey
+	var err error
+	if force && c.opts.PodSubnet != nil && c.opts.NAT != nil {
+		err = c.opts.NAT.EnsureMasquerade(ctx, c.opts.PodSubnet)
+	}
+	if err == nil {
+		var nodes []*corev1.Node
+		if nodes, err = c.nodes.List(labels.Everything()); err == nil {
+			err = c.reconcile(ctx, nodes, force)
 		}
 	}
+	c.force = err != nil
+	if err != nil {
+		return fmt.Errorf("pod routes not in place: %w", err)
+	}
+	return nil
 }
 
 // Desired returns the routes this node needs: one per pod CIDR of every

@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/kinc-dev/kinc/pkg/apiserver/apiservertest"
+	"github.com/kinc-dev/kinc/pkg/controller/controllertest"
 	kexec "github.com/kinc-dev/kinc/pkg/exec"
 )
 
@@ -286,4 +287,59 @@ func TestIPTablesMasquerade(t *testing.T) {
 	if len(present.ran) != 1 {
 		t.Errorf("a present rule was added again: %q", present.ran)
 	}
+}
+
+// TestSync drives sync through the controller kit's fixture: a node event
+// only writes what changed, a resync or the sync after a failure rewrites
+// everything and ensures masquerading.
+func TestSync(t *testing.T) {
+	f := controllertest.New(t, node("self", "10.244.0.0/24", "172.20.0.2"), node("w1", "10.244.1.0/24", "172.20.0.3"),
+		node("w2", "10.244.2.0/24", "172.20.0.4"))
+	rec := &recorder{table: map[string]string{}}
+	nat := &countingNAT{}
+	_, subnet, _ := net.ParseCIDR("10.244.0.0/16")
+	c := New(Options{NodeName: "self", Client: f.Client, Router: rec, PodSubnet: subnet, NAT: nat, Logger: f.Logger})
+	if _, err := c.newLoop(f.Informers); err != nil {
+		t.Fatal(err)
+	}
+	f.MustSync(c.sync, resyncKey)
+	calls, table := rec.snapshot()
+	if want := "10.244.1.0/24 via 172.20.0.3, 10.244.2.0/24 via 172.20.0.4"; table != want {
+		t.Fatalf("table %q, want %q", table, want)
+	}
+	if n, _ := nat.count(); n != 1 {
+		t.Errorf("EnsureMasquerade called %d times on resync, want 1", n)
+	}
+
+	// An event with nothing changed writes nothing.
+	f.MustSync(c.sync, nodesKey)
+	if again, _ := rec.snapshot(); len(again) != len(calls) {
+		t.Errorf("an unchanged event wrote routes: %v", again[len(calls):])
+	}
+
+	// w2 is gone and the router fails once: the error is returned and the
+	// next sync (a plain event) rewrites everything.
+	if err := f.Informers.Core().V1().Nodes().Informer().GetIndexer().Delete(node("w2", "")); err != nil {
+		t.Fatal(err)
+	}
+	rec.mu.Lock()
+	rec.fail = 1
+	rec.mu.Unlock()
+	if err := f.Sync(c.sync, nodesKey); err == nil {
+		t.Fatal("a failed route must fail sync")
+	}
+	before, _ := rec.snapshot()
+	f.MustSync(c.sync, nodesKey)
+	after, table := rec.snapshot()
+	if table != "10.244.1.0/24 via 172.20.0.3" {
+		t.Errorf("table %q after w2 left", table)
+	}
+	if rewritten := after[len(before):]; !slices.Contains(rewritten, "replace 10.244.1.0/24 via 172.20.0.3") {
+		t.Errorf("the sync after a failure did not rewrite every route: %v", rewritten)
+	}
+	if n, _ := nat.count(); n != 2 {
+		t.Errorf("EnsureMasquerade called %d times, want 2 (resync, after the failure)", n)
+	}
+	// The controller only reads the API through its informer.
+	f.ExpectActions()
 }
