@@ -17,19 +17,29 @@ import (
 	"github.com/docker/docker/api/types/container"
 
 	"github.com/kinc-dev/kinc/e2e/framework"
+	"github.com/kinc-dev/kinc/internal/benchcmp"
 )
 
 const (
 	benchCluster = "kinc-e2e-node-bench"
 	benchPods    = 50
+	benchSingles = 5
 )
 
-// BenchmarkNode creates one cluster and measures, in order: the idle node
-// (kubelet RSS, the node's memory), then pod startup: benchPods pods made
-// directly through CRI in the node (crictl runp/create/start, one after the
-// other, then all at once; the baselines), against one pod, then benchPods
-// pods at once, already bound to the node (spec.nodeName), created through
-// the apiserver and started by the kubelet. Each body does its work once, whatever b.N (make bench runs 1x).
+// BenchmarkNode creates one cluster and measures, each against a baseline
+// measured in the same run (internal/benchcmp: ratio = kinc ÷ baseline):
+//
+//	IdleNode: the kubelet's resident memory ÷ containerd's, on the idle
+//	          control-plane node (plus the node's whole memory);
+//	OnePod:   one pod bound to the node (spec.nodeName), created through
+//	          the apiserver and started by the kubelet, seen Running by a
+//	          watch (median of benchSingles) ÷ the same pod started through
+//	          CRI directly with the kubelet's Go CRI client (median of as many);
+//	Pods:     benchPods such pods created at once, until all are Running ÷
+//	          the same pods started through CRI at once (one goroutine each,
+//	          as the kubelet's pod workers).
+//
+// Each body does its work once, whatever b.N (make bench runs 1x).
 func BenchmarkNode(b *testing.B) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
@@ -39,146 +49,55 @@ func BenchmarkNode(b *testing.B) {
 		out, _ := e.kubectl("", "-n", "kube-system", "get", "pods", "-o", `jsonpath={range .items[*]}{.status.phase} {end}`)
 		return strings.Count(out, "Running") == 3
 	}, e.describe("-n", "kube-system", "pod", mirror))
+	cri := e.newCRIBaseline()
 
 	b.Run("IdleNode", func(b *testing.B) {
 		e := e.with(b)
 		time.Sleep(10 * time.Second) // let start-up settle
-		rss := e.vmRSS(e.kubeletPID())
+		kubelet := e.vmRSS(e.kubeletPID())
+		containerd := e.vmRSS(strings.Fields(e.mustExec("pidof", "containerd"))[0])
 		cgroupMB := e.cgroupMemory()
 		pss, procs := e.processMemory()
-		b.ReportMetric(rss, "kubelet_rss_MB")
+		benchcmp.Values(b, "rss_MB", kubelet, containerd)
 		b.ReportMetric(cgroupMB, "node_cgroup_mem_MB")
 		b.ReportMetric(pss, "node_procs_pss_MB")
-		b.Logf("idle control-plane node: kubelet VmRSS %.1f MB; node container cgroup (docker stats: usage − inactive file) %.1f MB; "+
-			"PSS summed over the node's %d processes %.1f MB", rss, cgroupMB, procs, pss)
+		b.Logf("idle control-plane node: kubelet VmRSS %.1f MB, containerd VmRSS %.1f MB; node container cgroup (docker stats: usage − inactive file) %.1f MB; "+
+			"PSS summed over the node's %d processes %.1f MB", kubelet, containerd, cgroupMB, procs, pss)
 	})
 
-	b.Run("PodStartup", func(b *testing.B) {
+	b.Run("OnePod", func(b *testing.B) {
 		e := e.with(b)
-		cri := e.criStartups(benchPods)
-		var criSum time.Duration
-		for _, d := range cri {
-			criSum += d
-		}
-		criParallel := e.criParallel(benchPods)
-		var singles []time.Duration // one pod at a time on the idle node
-		for i := range 5 {
+		var kubelet, direct []time.Duration
+		for i := range benchSingles {
 			one, _ := e.kubeletStartups(fmt.Sprintf("single%d", i), 1)
-			singles = append(singles, one[0])
+			kubelet = append(kubelet, one[0])
+			took, _ := cri.start(fmt.Sprintf("single%d", i), 1)
+			direct = append(direct, took[0])
 		}
-		one := percentile(singles, 50)
+		k, c := percentile(kubelet, 50), percentile(direct, 50)
+		benchcmp.Times(b, k*time.Duration(b.N), c*time.Duration(b.N))
+		b.Logf("one pod bound to the idle node → Running: %v, p50 %s; through CRI directly: %v, p50 %s",
+			kubelet, k.Round(time.Millisecond), direct, c.Round(time.Millisecond))
+	})
+
+	b.Run("Pods", func(b *testing.B) {
+		e := e.with(b)
+		direct, directAll := cri.start("bench", benchPods)
 		pods, all := e.kubeletStartups("bench", benchPods)
-		criP50, p50, p99 := percentile(cri, 50), percentile(pods, 50), percentile(pods, 99)
-		b.ReportMetric(ms(p50), "pod_running_p50_ms")
-		b.ReportMetric(ms(p99), "pod_running_p99_ms")
-		b.ReportMetric(ms(criP50), "cri_direct_p50_ms")
-		b.ReportMetric(float64(p50)/float64(criP50), "p50_vs_cri_x")
-		b.ReportMetric(all.Seconds(), "all_running_s")
-		b.ReportMetric(all.Seconds()/criSum.Seconds(), "all_running_vs_cri_sequential_x")
-		b.ReportMetric(criParallel.Seconds(), "cri_parallel_all_s")
-		b.ReportMetric(all.Seconds()/criParallel.Seconds(), "all_running_vs_cri_parallel_x")
-		b.ReportMetric(ms(one), "one_pod_running_p50_ms")
-		b.ReportMetric(float64(one)/float64(criP50), "one_pod_vs_cri_x")
+		benchcmp.Times(b, all*time.Duration(b.N), directAll*time.Duration(b.N))
+		b.ReportMetric(float64(benchPods), "pods")
+		b.ReportMetric(ms(percentile(pods, 50)), "pod_running_p50_ms")
+		b.ReportMetric(ms(percentile(pods, 99)), "pod_running_p99_ms")
+		b.ReportMetric(ms(percentile(direct, 50)), "cri_direct_p50_ms")
 		rss := e.vmRSS(e.kubeletPID())
 		b.ReportMetric(rss, "kubelet_rss_with_pods_MB")
-		b.Logf("one pod at a time bound to the idle node → Running: %v, p50 %s; %d pods at once → Running: p50 %s, p99 %s, all in %s; "+
-			"directly through CRI (crictl runp+create+start, one after the other): p50 %s, p99 %s, all in %s; all %d at once through CRI: %s; kubelet VmRSS with %d pods %.1f MB",
-			singles, one.Round(time.Millisecond), benchPods, p50.Round(time.Millisecond), p99.Round(time.Millisecond), all.Round(time.Millisecond),
-			criP50.Round(time.Millisecond), percentile(cri, 99).Round(time.Millisecond), criSum.Round(time.Millisecond), benchPods, criParallel.Round(time.Millisecond), benchPods+1, rss)
+		b.Logf("%d pods at once → Running: p50 %s, p99 %s, all in %s; through CRI directly, all at once: p50 %s, p99 %s, all in %s; kubelet VmRSS with %d pods %.1f MB",
+			benchPods, percentile(pods, 50).Round(time.Millisecond), percentile(pods, 99).Round(time.Millisecond), all.Round(time.Millisecond),
+			percentile(direct, 50).Round(time.Millisecond), percentile(direct, 99).Round(time.Millisecond), directAll.Round(time.Millisecond), benchPods+benchSingles, rss)
 	})
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-// criStartups starts n sandboxes with a busybox container each directly
-// through CRI in the node, one after the other, on the node's CNI network as
-// the kubelet's pods are, and returns how long each runp+create+start took
-// (timed in the node, so docker exec is not counted). It removes them after.
-func (e *env) criStartups(n int) []time.Duration {
-	e.tb.Helper()
-	const script = criSetup + `
-for i in $(seq 1 $2); do
-  s=$(date +%s%N)
-  p=$(crictl runp pod-$i.json 2>/dev/null)
-  c=$(crictl create $p ctr.json pod-$i.json 2>/dev/null)
-  crictl start $c >/dev/null 2>&1
-  t=$(date +%s%N)
-  echo "$p $(( (t - s) / 1000 ))"
-done
-`
-	out := e.mustExec("bash", "-c", script, "cri-bench", "seq", strconv.Itoa(n))
-	var took []time.Duration
-	var sandboxes []string
-	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
-		f := strings.Fields(line)
-		us, err := strconv.Atoi(f[len(f)-1])
-		if len(f) != 2 || err != nil {
-			e.tb.Fatalf("crictl timing line %q", line)
-		}
-		sandboxes = append(sandboxes, f[0])
-		took = append(took, time.Duration(us)*time.Microsecond)
-	}
-	if len(took) != n {
-		e.tb.Fatalf("%d CRI pods timed, want %d:\n%s", len(took), n, out)
-	}
-	e.checkAndRemoveCRIPods(sandboxes)
-	return took
-}
-
-// criParallel starts n such sandboxes and containers at once (a shell job
-// each) and returns how long it took until all were started.
-func (e *env) criParallel(n int) time.Duration {
-	e.tb.Helper()
-	const script = criSetup + `
-s=$(date +%s%N)
-for i in $(seq 1 $2); do
-  (p=$(crictl runp pod-$i.json 2>/dev/null); c=$(crictl create $p ctr.json pod-$i.json 2>/dev/null); crictl start $c >/dev/null 2>&1; echo "$p") >out-$i &
-done
-wait
-t=$(date +%s%N)
-cat out-*
-echo "$(( (t - s) / 1000 ))"
-`
-	out := strings.Fields(e.mustExec("bash", "-c", script, "cri-bench", "par", strconv.Itoa(n)))
-	if len(out) != n+1 {
-		e.tb.Fatalf("parallel CRI run printed %q", out)
-	}
-	us, err := strconv.Atoi(out[n])
-	if err != nil {
-		e.tb.Fatal(err)
-	}
-	e.checkAndRemoveCRIPods(out[:n])
-	return time.Duration(us) * time.Microsecond
-}
-
-// criSetup (bash, args: label, count) writes the CRI configs of the pods
-// pod-1.json … pod-$2.json (named cri-$1-i) and of their container,
-// ctr.json, into a fresh directory and changes to it.
-const criSetup = `set -e
-d=/var/lib/kinc-e2e-bench/$1; rm -rf $d; mkdir -p $d; cd $d
-cat > ctr.json <<EOF
-{"metadata": {"name": "c"}, "image": {"image": "docker.io/` + framework.BusyboxImage + `"}, "command": ["sleep", "3600"], "log_path": "c.log", "linux": {}}
-EOF
-for i in $(seq 1 $2); do
-  cat > pod-$i.json <<EOF
-{"metadata": {"name": "cri-$1-$i", "namespace": "default", "uid": "cri-$1-$i-uid", "attempt": 0}, "log_directory": "$d/logs-$i", "linux": {}}
-EOF
-done
-`
-
-// checkAndRemoveCRIPods checks that the sandboxes' containers run, then
-// removes the sandboxes.
-func (e *env) checkAndRemoveCRIPods(sandboxes []string) {
-	e.tb.Helper()
-	n := len(sandboxes)
-	running := e.mustExec("crictl", "ps", "-q", "--name", "^c$", "--state", "running")
-	if got := len(strings.Fields(running)); got != n {
-		e.tb.Fatalf("%d CRI containers running, want %d", got, n)
-	}
-	start := time.Now()
-	e.mustExec(append([]string{"bash", "-c", `for p in "$@"; do crictl stopp "$p" >/dev/null 2>&1; crictl rmp -f "$p" >/dev/null 2>&1; done; true`, "cri-clean"}, sandboxes...)...)
-	e.tb.Logf("removed %d CRI sandboxes in %s", n, since(start))
-}
 
 // kubeletStartups creates n pods (named prefix-i) already bound to the node
 // (spec.nodeName, so the scheduler is not involved) in one kubectl create,
