@@ -80,11 +80,11 @@ func New(opts *Options, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 
-	api := handlers.NewAPI(s.stores.resources, scheme.Scheme, printers.New(printers.WithScheme(scheme.Scheme)), s.clock, log)
+	api := handlers.NewAPI(s.stores.resources, scheme.Scheme, printers.NewDefault(printers.WithScheme(scheme.Scheme), printers.WithPrinters(s.stores.tables()...)), s.clock, log)
 	advertise := net.JoinHostPort(s.advertiseAddress(), strconv.Itoa(opts.SecurePort))
 	mux := newRouter(api, handlers.NewDiscovery(s.stores.resources, advertise), s.readyz, log)
 	mux.profiling = opts.Profiling
-	if mux.openapi, err = newOpenAPI(s.stores.resources); err != nil {
+	if mux.openapi, err = newOpenAPI(s.stores.descriptors); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("building the OpenAPI documents: %w", err)
 	}

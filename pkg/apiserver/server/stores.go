@@ -1,13 +1,12 @@
 package server
 
 import (
-	"context"
-
 	"fmt"
-	corev1 "k8s.io/api/core/v1"
 	"log/slog"
+	"net"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer/protobuf"
@@ -15,21 +14,44 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/kinc-dev/kinc/pkg/apiserver/handlers"
+	"github.com/kinc-dev/kinc/pkg/apiserver/printers"
+	"github.com/kinc-dev/kinc/pkg/apiserver/registry"
+	"github.com/kinc-dev/kinc/pkg/apiserver/registry/core/namespace"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/generic"
 	"github.com/kinc-dev/kinc/pkg/apiserver/storage"
 	"github.com/kinc-dev/kinc/pkg/apiserver/storage/cacher"
 	"github.com/kinc-dev/kinc/pkg/apiserver/storage/etcd3"
 )
 
-// storeSet is every resource's store, wired to etcd through a shared watch
-// cache per resource.
+var gvrNamespaces = corev1.SchemeGroupVersion.WithResource("namespaces")
+
+// storeSet is every resource of the list, wired to etcd through a shared
+// watch cache per stored resource, and served.
 type storeSet struct {
-	resources []*handlers.Resource
-	byGVR     map[schema.GroupVersionResource]*generic.Store
-	cachers   []*cacher.Cacher
+	descriptors []registry.Resource
+	resources   []*handlers.Resource
+	byGVR       map[schema.GroupVersionResource]*generic.Store
+	cachers     []*cacher.Cacher
 }
 
 func (s *storeSet) store(gvr schema.GroupVersionResource) *generic.Store { return s.byGVR[gvr] }
+
+// lookup is registry.Deps.Stores: nil for a resource not served.
+func (s *storeSet) lookup(gvr schema.GroupVersionResource) registry.Store {
+	if st, ok := s.byGVR[gvr]; ok {
+		return st
+	}
+	return nil
+}
+
+// tables returns the printer of every resource.
+func (s *storeSet) tables() []printers.Printer {
+	out := make([]printers.Printer, 0, len(s.descriptors))
+	for i := range s.descriptors {
+		out = append(out, s.descriptors[i].Table)
+	}
+	return out
+}
 
 func (s *storeSet) stop() {
 	for _, c := range s.cachers {
@@ -37,85 +59,135 @@ func (s *storeSet) stop() {
 	}
 }
 
+// newDeps returns what the resources' constructors get from opts; stores
+// answers registry.Deps.Stores.
+func newDeps(opts *Options, stores func(schema.GroupVersionResource) registry.Store, clk clock.PassiveClock) (registry.Deps, error) {
+	_, cidr, err := net.ParseCIDR(opts.ServiceClusterIPRange)
+	if err != nil {
+		return registry.Deps{}, fmt.Errorf("--service-cluster-ip-range: %w", err)
+	}
+	return registry.Deps{ServiceClusterIPRange: cidr, Stores: stores, Clock: clk,
+		Kubelet: registry.KubeletClientConfig{CertFile: opts.KubeletClientCertificate, KeyFile: opts.KubeletClientKey}}, nil
+}
+
 func newStoreSet(opts *Options, etcd *clientv3.Client, clk clock.WithTicker, log *slog.Logger) (*storeSet, error) {
 	set := &storeSet{byGVR: map[schema.GroupVersionResource]*generic.Store{}}
-	lister := &serviceLister{}
-	st, err := newStrategies(opts.ServiceClusterIPRange, lister.services)
+	deps, err := newDeps(opts, set.lookup, clk)
 	if err != nil {
 		return nil, err
 	}
-	specs := catalog(st)
-	for i := range specs {
-		spec := &specs[i]
-		attrs := spec.attrs
-		if attrs == nil {
-			attrs = storage.DefaultClusterScopedAttrs
-			if spec.namespaced {
-				attrs = storage.DefaultNamespaceScopedAttrs
-			}
-		}
+	set.descriptors = resources(deps)
+	cacheAttrs := sharedCacheAttrs(set.descriptors)
+	for i := range set.descriptors {
+		d := &set.descriptors[i]
 		var store storage.Interface
-		if spec.storedAs != nil {
-			shared, ok := set.byGVR[spec.sharesWith]
+		if conv := d.SharedStorage; conv != nil {
+			shared, ok := set.byGVR[conv.Storage]
 			if !ok {
 				set.stop()
-				return nil, fmt.Errorf("%s shares the storage of %s, which must come first", spec.name, spec.sharesWith)
+				return nil, fmt.Errorf("%s shares the storage of %s, which must come first", d.Name, conv.Storage)
 			}
-			store = convertingStore{Interface: shared.Storage, c: *spec.storedAs}
+			store = generic.NewConvertingStorage(shared.Storage, *conv, attrsOf(d))
 		} else {
-			raw, err := etcd3.New(etcd3.Config{Client: etcd, Codec: storageCodec(spec.gvk.GroupVersion()),
-				NewFunc: spec.newFunc, Prefix: opts.EtcdPrefix, Clock: clk})
+			raw, err := etcd3.New(etcd3.Config{Client: etcd, Codec: storageCodec(d.GVK.GroupVersion()),
+				NewFunc: d.NewFunc, Prefix: opts.EtcdPrefix, Clock: clk})
 			if err != nil {
 				set.stop()
-				return nil, fmt.Errorf("storage for %s: %w", spec.name, err)
+				return nil, fmt.Errorf("storage for %s: %w", d.Name, err)
 			}
-			cacheAttrs := spec.cacheAttrs
-			if cacheAttrs == nil {
-				cacheAttrs = attrs
-			}
-			c, err := cacher.New(cacher.Config{Storage: raw, ResourcePrefix: spec.keyRoot, NewFunc: spec.newFunc,
-				NewListFunc: spec.newList, GetAttrs: cacheAttrs, Clock: clk, Logger: log.With("resource", spec.name)})
+			c, err := cacher.New(cacher.Config{Storage: raw, ResourcePrefix: d.KeyRoot, NewFunc: d.NewFunc,
+				NewListFunc: d.NewList, GetAttrs: cacheAttrs[d.GroupVersionResource()], Clock: clk,
+				Logger: log.With("resource", d.Name)})
 			if err != nil {
 				set.stop()
-				return nil, fmt.Errorf("watch cache for %s: %w", spec.name, err)
+				return nil, fmt.Errorf("watch cache for %s: %w", d.Name, err)
 			}
 			set.cachers = append(set.cachers, c)
 			store = c
 		}
-		st := &generic.Store{
-			Resource: schema.GroupResource{Group: spec.gvk.Group, Resource: spec.name}, Kind: spec.gvk,
-			Namespaced: spec.namespaced, KeyRoot: spec.keyRoot, NewFunc: spec.newFunc, NewListFunc: spec.newList,
-			Strategy: spec.strategy, StatusStrategy: spec.statusStrategy, GetAttrs: attrs, NameFunc: spec.nameFunc,
-			Storage: store, Clock: clk, AllowCreateOnUpdate: spec.createOnUpdate,
-		}
-		if spec.ttlSeconds > 0 {
-			ttl := spec.ttlSeconds
-			st.TTL = func(runtime.Object) uint64 { return ttl }
-		}
-		set.byGVR[spec.gvk.GroupVersion().WithResource(spec.name)] = st
+		set.byGVR[d.GroupVersionResource()] = newStore(d, store, clk)
 	}
 	nsStore := set.byGVR[gvrNamespaces]
-	lister.list = listAll(set.byGVR[corev1.SchemeGroupVersion.WithResource("services")])
-	for i := range specs {
-		spec := &specs[i]
-		st := set.byGVR[spec.gvk.GroupVersion().WithResource(spec.name)]
-		if spec.namespaced {
-			st.Namespaces = namespaceChecker{store: nsStore}
+	for i := range set.descriptors {
+		d := &set.descriptors[i]
+		st := set.byGVR[d.GroupVersionResource()]
+		if d.Namespaced {
+			st.Namespaces = namespace.Checker{Namespaces: nsStore}
 		}
-		res := &handlers.Resource{GVK: spec.gvk, Name: spec.name, SingularName: spec.singular, ShortNames: spec.shortNames,
-			Categories: spec.categories, Namespaced: spec.namespaced, Verbs: spec.verbs, Store: st}
-		if spec.statusStrategy != nil {
-			res.Subresources = append(res.Subresources, handlers.Subresource{Name: "status", Kind: spec.gvk, Verbs: viewVerbs,
-				View: handlers.StatusView{Store: st}})
-		}
-		if spec.scale {
-			res.Subresources = append(res.Subresources, handlers.Subresource{Name: "scale", Kind: scaleGVK, Verbs: viewVerbs,
-				View: scaleView{store: st}})
-		}
-		set.addSpecial(res, st, opts)
-		set.resources = append(set.resources, res)
+		set.resources = append(set.resources, serve(d, st))
 	}
 	return set, nil
+}
+
+// newStore returns the generic store of d over s.
+func newStore(d *registry.Resource, s storage.Interface, clk clock.PassiveClock) *generic.Store {
+	st := &generic.Store{
+		Resource: schema.GroupResource{Group: d.GVK.Group, Resource: d.Name}, Kind: d.GVK,
+		Namespaced: d.Namespaced, KeyRoot: d.KeyRoot, NewFunc: d.NewFunc, NewListFunc: d.NewList,
+		Strategy: d.Strategy, StatusStrategy: d.StatusStrategy, GetAttrs: attrsOf(d), NameFunc: d.NameFunc,
+		Storage: s, Clock: clk, AllowCreateOnUpdate: d.CreateOnUpdate,
+	}
+	if ttl := d.TTLSeconds; ttl > 0 {
+		st.TTL = func(runtime.Object) uint64 { return ttl }
+	}
+	return st
+}
+
+// serve returns how the handlers serve d from its store st: discovery's
+// entry, the store (wrapped when d says so) and the subresources.
+func serve(d *registry.Resource, st registry.Store) *handlers.Resource {
+	served := st
+	if d.WrapStore != nil {
+		served = d.WrapStore(st)
+	}
+	res := &handlers.Resource{GVK: d.GVK, Name: d.Name, SingularName: d.Singular, ShortNames: d.ShortNames,
+		Categories: d.Categories, Namespaced: d.Namespaced, Verbs: d.Verbs, Store: served}
+	for _, sub := range d.AllSubresources() {
+		hs := handlers.Subresource{Name: sub.Name, Kind: sub.Kind, Verbs: sub.Verbs}
+		if hs.Kind.Empty() {
+			hs.Kind = d.GVK
+		}
+		switch {
+		case sub.View != nil:
+			hs.View = sub.View(st)
+		case sub.Creater != nil:
+			hs.Creater = sub.Creater(st)
+		case sub.Connecter != nil:
+			hs.Connecter = sub.Connecter(st)
+		}
+		res.Subresources = append(res.Subresources, hs)
+	}
+	return res
+}
+
+// attrsOf returns d's attributes, or the metadata-only default.
+func attrsOf(d *registry.Resource) registry.AttrFunc {
+	switch {
+	case d.Attrs != nil:
+		return d.Attrs
+	case d.Namespaced:
+		return storage.DefaultNamespaceScopedAttrs
+	default:
+		return storage.DefaultClusterScopedAttrs
+	}
+}
+
+// sharedCacheAttrs returns the attributes each stored resource's watch
+// cache computes: its own, widened by the fields of every resource served
+// from the same storage, so the shared cache can filter for either.
+func sharedCacheAttrs(ds []registry.Resource) map[schema.GroupVersionResource]registry.AttrFunc {
+	out := map[schema.GroupVersionResource]registry.AttrFunc{}
+	for i := range ds {
+		d := &ds[i]
+		if conv := d.SharedStorage; conv != nil {
+			if base, ok := out[conv.Storage]; ok {
+				out[conv.Storage] = generic.MergeAttrs(base, conv.FromStorage, attrsOf(d))
+			}
+			continue
+		}
+		out[d.GroupVersionResource()] = attrsOf(d)
+	}
+	return out
 }
 
 // storageCodec encodes objects in etcd as upstream does: Kubernetes protobuf
@@ -124,20 +196,4 @@ func newStoreSet(opts *Options, etcd *clientv3.Client, clk clock.WithTicker, log
 func storageCodec(gv schema.GroupVersion) runtime.Codec {
 	pb := protobuf.NewSerializer(scheme.Scheme, scheme.Scheme)
 	return scheme.Codecs.CodecForVersions(pb, pb, gv, gv)
-}
-
-// listAll lists every service, for the allocators' seeding.
-func listAll(st *generic.Store) func(ctx context.Context) ([]*corev1.Service, error) {
-	return func(ctx context.Context) ([]*corev1.Service, error) {
-		obj, err := st.List(ctx, "", nil)
-		if err != nil {
-			return nil, err
-		}
-		list := obj.(*corev1.ServiceList)
-		out := make([]*corev1.Service, 0, len(list.Items))
-		for i := range list.Items {
-			out = append(out, &list.Items[i])
-		}
-		return out, nil
-	}
 }

@@ -1,0 +1,25 @@
+package pod
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/kinc-dev/kinc/pkg/apiserver/printers"
+	"github.com/kinc-dev/kinc/pkg/apiserver/registry"
+)
+
+// Resource describes core/v1 Pods, with the binding and log subresources
+// (log reaches the node's kubelet with deps.Kubelet, finding the node
+// through deps.Stores).
+func Resource(deps registry.Deps) registry.Resource {
+	return registry.Resource{
+		GVK: corev1.SchemeGroupVersion.WithKind("Pod"), Name: "pods", Singular: "pod",
+		ShortNames: []string{"po"}, Categories: []string{"all"}, Namespaced: true,
+		Verbs: registry.AllVerbs, KeyRoot: "/pods",
+		NewFunc: func() runtime.Object { return &corev1.Pod{} }, NewList: func() runtime.Object { return &corev1.PodList{} },
+		Attrs: GetAttrs, Strategy: NewStrategy(),
+		StatusStrategy: NewStatusStrategy(),
+		Table:          printers.Pods(),
+		Subresources:   []registry.Subresource{bindingSubresource(), logSubresource(deps)},
+	}
+}

@@ -1,0 +1,54 @@
+package server
+
+import (
+	"github.com/kinc-dev/kinc/pkg/apiserver/registry"
+	"github.com/kinc-dev/kinc/pkg/apiserver/registry/apps/daemonset"
+	"github.com/kinc-dev/kinc/pkg/apiserver/registry/apps/deployment"
+	"github.com/kinc-dev/kinc/pkg/apiserver/registry/apps/replicaset"
+	"github.com/kinc-dev/kinc/pkg/apiserver/registry/apps/statefulset"
+	"github.com/kinc-dev/kinc/pkg/apiserver/registry/batch/job"
+	"github.com/kinc-dev/kinc/pkg/apiserver/registry/coordination/lease"
+	"github.com/kinc-dev/kinc/pkg/apiserver/registry/core/configmap"
+	"github.com/kinc-dev/kinc/pkg/apiserver/registry/core/endpoints"
+	coreevent "github.com/kinc-dev/kinc/pkg/apiserver/registry/core/event"
+	"github.com/kinc-dev/kinc/pkg/apiserver/registry/core/namespace"
+	"github.com/kinc-dev/kinc/pkg/apiserver/registry/core/node"
+	"github.com/kinc-dev/kinc/pkg/apiserver/registry/core/pod"
+	"github.com/kinc-dev/kinc/pkg/apiserver/registry/core/secret"
+	"github.com/kinc-dev/kinc/pkg/apiserver/registry/core/service"
+	"github.com/kinc-dev/kinc/pkg/apiserver/registry/core/serviceaccount"
+	eventsevent "github.com/kinc-dev/kinc/pkg/apiserver/registry/events/event"
+	"github.com/kinc-dev/kinc/pkg/apiserver/registry/rbac/clusterrole"
+	"github.com/kinc-dev/kinc/pkg/apiserver/registry/rbac/clusterrolebinding"
+	"github.com/kinc-dev/kinc/pkg/apiserver/registry/rbac/role"
+	"github.com/kinc-dev/kinc/pkg/apiserver/registry/rbac/rolebinding"
+)
+
+// resources returns every resource kinc serves, in discovery's order. A
+// resource whose storage is shared (registry.Resource.SharedStorage) comes
+// after the one it shares. Adding a built-in kind is adding its package
+// under pkg/apiserver/registry and one line here.
+func resources(deps registry.Deps) []registry.Resource {
+	return []registry.Resource{
+		namespace.Resource(deps),
+		pod.Resource(deps),
+		node.Resource(deps),
+		service.Resource(deps),
+		endpoints.Resource(deps),
+		configmap.Resource(deps),
+		secret.Resource(deps),
+		serviceaccount.Resource(deps),
+		coreevent.Resource(deps),
+		eventsevent.Resource(deps),
+		lease.Resource(deps),
+		deployment.Resource(deps),
+		replicaset.Resource(deps),
+		daemonset.Resource(deps),
+		statefulset.Resource(deps),
+		job.Resource(deps),
+		role.Resource(deps),
+		rolebinding.Resource(deps),
+		clusterrole.Resource(deps),
+		clusterrolebinding.Resource(deps),
+	}
+}
