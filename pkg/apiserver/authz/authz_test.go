@@ -70,7 +70,9 @@ type fixed struct {
 	err    error
 }
 
-func (f fixed) Authorize(context.Context, Attributes) (Decision, string, error) { return f.d, f.reason, f.err }
+func (f fixed) Authorize(context.Context, Attributes) (Decision, string, error) {
+	return f.d, f.reason, f.err
+}
 
 func TestUnion(t *testing.T) {
 	boom := errors.New("boom")
