@@ -4,36 +4,27 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
-
-	"github.com/spf13/pflag"
 
 	"github.com/kinc-dev/kinc/pkg/apiserver/server"
 	"github.com/kinc-dev/kinc/pkg/daemon"
+	"github.com/kinc-dev/kinc/pkg/version"
 )
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
-		fmt.Fprintln(os.Stderr, "kube-apiserver:", err)
-		os.Exit(1)
-	}
+	daemon.Main(command())
 }
 
-func run(args []string) error {
+// command is kube-apiserver's command line: server.Options' flags and the
+// base's -v, --version and --help.
+func command() *daemon.Command {
 	opts := server.NewOptions()
-	fs := pflag.NewFlagSet("kube-apiserver", pflag.ContinueOnError)
-	opts.AddFlags(fs)
-	// Unknown flags are an error (pflag's default), never silently ignored.
-	if err := fs.Parse(args); err != nil {
-		return err
+	return &daemon.Command{
+		Name:     "kube-apiserver",
+		Short:    "The Kubernetes API server validates and configures data for the api objects (pods, services, …), stored in etcd.",
+		Version:  "Kubernetes " + version.KubernetesVersion,
+		AddFlags: opts.AddFlags,
+		Run: func(ctx context.Context, env daemon.Env) error {
+			return server.Run(ctx, opts, env.Logger)
+		},
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	return server.Run(ctx, opts, daemon.NewLogger(os.Stderr, opts.Verbosity))
 }

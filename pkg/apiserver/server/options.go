@@ -41,8 +41,6 @@ type Options struct {
 	KubeletClientKey         string
 
 	Profiling bool
-
-	Verbosity int
 }
 
 // NewOptions returns the defaults.
@@ -61,7 +59,8 @@ func NewOptions() *Options {
 	}
 }
 
-// AddFlags registers the flags on fs.
+// AddFlags registers the flags on fs; -v/--v, --version and --help are
+// the daemon base's (pkg/daemon.Command).
 func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&o.EtcdServers, "etcd-servers", o.EtcdServers, "List of etcd servers to connect with (scheme://ip:port), comma separated.")
 	fs.StringVar(&o.EtcdCAFile, "etcd-cafile", o.EtcdCAFile, "SSL Certificate Authority file used to secure etcd communication.")
@@ -84,7 +83,6 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.KubeletClientCertificate, "kubelet-client-certificate", o.KubeletClientCertificate, "Path to a client cert file for TLS to kubelets.")
 	fs.StringVar(&o.KubeletClientKey, "kubelet-client-key", o.KubeletClientKey, "Path to a client key file for TLS to kubelets.")
 	fs.BoolVar(&o.Profiling, "profiling", o.Profiling, "Enable profiling via web interface host:port/debug/pprof/")
-	fs.IntVar(&o.Verbosity, "v", o.Verbosity, "number for the log level verbosity")
 }
 
 // Validate reports every problem of the options at once.
