@@ -4,40 +4,27 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
-
-	"github.com/spf13/pflag"
 
 	"github.com/kinc-dev/kinc/pkg/daemon"
 	"github.com/kinc-dev/kinc/pkg/kubelet"
+	"github.com/kinc-dev/kinc/pkg/version"
 )
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
-		fmt.Fprintln(os.Stderr, "kubelet:", err)
-		os.Exit(1)
-	}
+	daemon.Main(command())
 }
 
-func run(args []string) error {
+// command is the kubelet's command line: kubelet.Options' flags and the
+// base's -v, --version and --help.
+func command() *daemon.Command {
 	opts := kubelet.NewOptions()
-	fs := pflag.NewFlagSet("kubelet", pflag.ContinueOnError)
-	opts.AddFlags(fs)
-	// Unknown flags are an error (pflag's default), never silently ignored.
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return nil // usage was printed
-		}
-		return err
+	return &daemon.Command{
+		Name:     "kubelet",
+		Short:    "The kubelet is the primary node agent: it runs the pods bound to its node (and its static pods) through a CRI runtime.",
+		Version:  "Kubernetes " + version.KubernetesVersion,
+		AddFlags: opts.AddFlags,
+		Run: func(ctx context.Context, env daemon.Env) error {
+			return kubelet.Run(ctx, opts, env.Logger)
+		},
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	return kubelet.Run(ctx, opts, daemon.NewLogger(os.Stderr, opts.Verbosity))
 }

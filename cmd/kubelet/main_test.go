@@ -1,19 +1,51 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kinc-dev/kinc/pkg/daemon"
 )
 
-func TestHelp(t *testing.T) {
+// execute runs the command with klog left alone (it is process-global and
+// the tests run in parallel).
+func execute(args ...string) (code int, stdout, stderr string) {
+	c := command()
+	c.Klog = func(*slog.Logger, int) {}
+	var out, errOut bytes.Buffer
+	code = c.Execute(context.Background(), args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// TestCommandLine: --help and --version exit 0 on stdout; an unknown flag
+// or a stray argument exits 2 naming it, before anything runs.
+func TestCommandLine(t *testing.T) {
 	t.Parallel()
-	if err := run([]string{"--help"}); err != nil {
-		t.Errorf("--help = %v, want nil", err)
+	for _, tc := range []struct {
+		args           []string
+		code           int
+		stdout, stderr string
+	}{
+		{[]string{"--help"}, daemon.ExitOK, "--container-runtime-endpoint string", ""},
+		{[]string{"--version"}, daemon.ExitOK, "Kubernetes v1.37.2\n", ""},
+		{[]string{"--bogus"}, daemon.ExitUsage, "", "kubelet: unknown flag: --bogus"},
+		{[]string{"--fail-swap-on=false"}, daemon.ExitUsage, "", "unknown flag: --fail-swap-on"},
+		{[]string{"--v=2", "stray"}, daemon.ExitUsage, "", `unexpected arguments ["stray"]`},
+	} {
+		code, stdout, stderr := execute(tc.args...)
+		if code != tc.code || !strings.Contains(stdout, tc.stdout) || !strings.Contains(stderr, tc.stderr) {
+			t.Errorf("%q: code %d, stdout %q, stderr %q; want %d, %q, %q", tc.args, code, stdout, stderr, tc.code, tc.stdout, tc.stderr)
+		}
 	}
 }
 
+// TestRunRejectsBadInput: a bad configuration fails (exit 1) before the
+// kubelet dials its runtime, saying what is wrong.
 func TestRunRejectsBadInput(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -32,8 +64,6 @@ func TestRunRejectsBadInput(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"unknown flag", []string{"--fail-swap-on=false"}, "unknown flag: --fail-swap-on"},
-		{"positional argument", []string{"extra"}, "unexpected arguments"},
 		{"unknown config field", []string{"--config", write("bad.yaml", head+"evictionHard: {}\n")}, `unknown field "evictionHard"`},
 		{"missing config", []string{"--config", filepath.Join(dir, "absent.yaml")}, "no such file"},
 		{"bad taint", []string{"--config", good, "--register-with-taints", "a=b"}, "has no effect"},
@@ -43,9 +73,9 @@ func TestRunRejectsBadInput(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			err := run(tc.args)
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("run(%q) = %v, want an error containing %q", tc.args, err, tc.want)
+			code, _, stderr := execute(tc.args...)
+			if code != daemon.ExitError || !strings.Contains(stderr, tc.want) {
+				t.Errorf("%q: code %d, stderr %q; want %d and %q", tc.args, code, stderr, daemon.ExitError, tc.want)
 			}
 		})
 	}

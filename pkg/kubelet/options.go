@@ -23,7 +23,6 @@ type Options struct {
 	RegisterWithTaints       []string
 	HostnameOverride         string
 	RootDir                  string
-	Verbosity                int
 }
 
 // NewOptions returns the defaults.
@@ -32,7 +31,8 @@ func NewOptions() *Options {
 		NodeLabels: map[string]string{}}
 }
 
-// AddFlags registers the flags on fs.
+// AddFlags registers the flags on fs; -v/--v, --version and --help are
+// the daemon base's (pkg/daemon.Command).
 func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.ConfigFile, "config", o.ConfigFile, "The kubelet's KubeletConfiguration file.")
 	fs.StringVar(&o.Kubeconfig, "kubeconfig", o.Kubeconfig, "Path to a kubeconfig file for the apiserver. Without it the kubelet runs static pods only (standalone mode).")
@@ -43,7 +43,6 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&o.RegisterWithTaints, "register-with-taints", o.RegisterWithTaints, "Taints to register the node with (key=value:Effect,…).")
 	fs.StringVar(&o.HostnameOverride, "hostname-override", o.HostnameOverride, "The node name to use instead of the hostname.")
 	fs.StringVar(&o.RootDir, "root-dir", o.RootDir, "Directory for kubelet files (pod volumes).")
-	fs.IntVarP(&o.Verbosity, "v", "v", o.Verbosity, "Log verbosity (≥4: debug).")
 }
 
 // NodeName is --hostname-override or the hostname, lower-cased.
