@@ -26,7 +26,6 @@ type Options struct {
 	CertDir                  string
 	TLSCertFile              string
 	TLSPrivateKeyFile        string
-	Verbosity                int
 
 	LeaderElect        bool
 	LeaseDuration      time.Duration
@@ -56,7 +55,8 @@ func NewOptions() *Options {
 	}
 }
 
-// AddFlags registers upstream's flag names for what kinc implements.
+// AddFlags registers upstream's flag names for what kinc implements;
+// -v/--v, --version and --help are the daemon base's (pkg/daemon.Command).
 func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.ConfigFile, "config", o.ConfigFile, "The path to the configuration file (a kubescheduler.config.k8s.io/v1 KubeSchedulerConfiguration).")
 	fs.StringVar(&o.Kubeconfig, "kubeconfig", o.Kubeconfig, "Path to kubeconfig file with authorization and master location information.")
@@ -78,7 +78,6 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.Float32Var(&o.KubeAPIQPS, "kube-api-qps", o.KubeAPIQPS, "QPS to use while talking with kubernetes apiserver.")
 	fs.Int32Var(&o.KubeAPIBurst, "kube-api-burst", o.KubeAPIBurst, "Burst to use while talking with kubernetes apiserver.")
 	fs.StringVar(&o.KubeAPIContentType, "kube-api-content-type", o.KubeAPIContentType, "Content type of requests sent to apiserver.")
-	fs.IntVarP(&o.Verbosity, "v", "v", o.Verbosity, "number for the log level verbosity")
 }
 
 // MarkSet records the flags the user gave (call after parsing).
