@@ -23,15 +23,12 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/pflag"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/kinc-dev/kinc/pkg/daemon"
 	kexec "github.com/kinc-dev/kinc/pkg/exec"
@@ -44,109 +41,151 @@ import (
 const usage = `kinc-node runs kinc's chores inside a node container.
 
 Usage:
-  kinc-node readdress [--interface eth0]
-  kinc-node routes [--pod-subnet CIDR] [--kubeconfig /etc/kubernetes/kubelet.conf] [--node-name NAME]
-  kinc-node etcd-peer [--manifest /etc/kubernetes/manifests/etcd.yaml]
+  kinc-node readdress [--interface eth0] [--root /]
+  kinc-node routes [--pod-subnet CIDR] [--kubeconfig /etc/kubernetes/kubelet.conf] [--node-name NAME] [--resync 1m]
+  kinc-node etcd-peer [--manifest /etc/kubernetes/manifests/etcd.yaml] [--pki-dir /etc/kubernetes/pki/etcd] [--timeout 5m]
   kinc-node version
+
+Every command also takes -v/--v N (log verbosity), --version and --help.
 `
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	ctx, stop := daemon.SignalContext()
+	code := execute(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "kinc-node:", err)
-		os.Exit(1)
-	}
+	os.Exit(code)
 }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// execute runs the command args[0] names with the rest of args and
+// returns the exit code, daemon.Command's: 0 done (or help or version
+// asked), 1 the chore failed, 2 no, or an unknown, command, flag or
+// argument.
+func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
-		return errors.New("no command given")
+		fmt.Fprintln(stderr, "kinc-node: no command given")
+		return daemon.ExitUsage
 	}
-	cmd, args := args[0], args[1:]
-	fs := pflag.NewFlagSet("kinc-node "+cmd, pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	verbosity := fs.IntP("v", "v", 0, "log verbosity")
-	switch cmd {
-	case "readdress":
-		iface := fs.String("interface", "eth0", "the interface whose IPv4 address is the node's")
-		root := fs.String("root", "/", "the node's filesystem root")
-		if err := parse(fs, args); err != nil {
-			return err
-		}
-		logger := daemon.NewLogger(stderr, *verbosity)
-		res, err := readdress.Run(readdress.Options{Root: *root, Logger: logger,
-			CurrentIP: func() (net.IP, error) { return readdress.InterfaceIP(*iface) }})
-		if err != nil {
-			return fmt.Errorf("readdress: %w (the node keeps its old address in its configuration; its kubelet or control plane may fail to start)", err)
-		}
-		if res.Changed() {
-			logger.Info("node moved", "old", res.Old, "new", res.New, "files", len(res.Files), "certificates", len(res.Renewed))
-		}
-		return nil
-	case "routes":
-		kubeconfig := fs.String("kubeconfig", "/etc/kubernetes/kubelet.conf", "credentials to watch nodes with (the kubelet's)")
-		nodeName := fs.String("node-name", "", "this node's name; default the host name, as the kubelet's")
-		resync := fs.Duration("resync", time.Minute, "how often every route is written again")
-		podSubnet := fs.String("pod-subnet", "", "the cluster's pod network: traffic leaving it is masqueraded (empty: no masquerading)")
-		if err := parse(fs, args); err != nil {
-			return err
-		}
-		var subnet *net.IPNet
-		if *podSubnet != "" {
-			_, n, err := net.ParseCIDR(*podSubnet)
-			if err != nil {
-				return fmt.Errorf("--pod-subnet: %w", err)
-			}
-			subnet = n
-		}
-		logger := daemon.NewLogger(stderr, *verbosity)
-		if *nodeName == "" {
-			h, err := os.Hostname()
-			if err != nil {
-				return err
-			}
-			*nodeName = strings.ToLower(h)
-		}
-		client, err := waitForClient(ctx, *kubeconfig, logger)
-		if err != nil || client == nil {
-			return err
-		}
-		cmder := kexec.LocalCmder{}
-		return podroutes.New(podroutes.Options{NodeName: *nodeName, Client: client, Resync: *resync, Logger: logger,
-			Router: podroutes.IPRouter{Cmder: cmder}, PodSubnet: subnet, NAT: podroutes.IPTables{Cmder: cmder}}).Run(ctx)
-	case "etcd-peer":
-		manifest := fs.String("manifest", "/etc/kubernetes/manifests/etcd.yaml", "the etcd static pod manifest (its --name, --initial-advertise-peer-urls, --listen-client-urls)")
-		pkiDir := fs.String("pki-dir", "/etc/kubernetes/pki/etcd", "etcd's CA and the healthcheck client certificate")
-		timeout := fs.Duration("timeout", 5*time.Minute, "how long to wait for etcd")
-		if err := parse(fs, args); err != nil {
-			return err
-		}
-		return syncEtcdPeer(ctx, *manifest, *pkiDir, *timeout, daemon.NewLogger(stderr, *verbosity))
-	case "version":
-		if err := parse(fs, args); err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "kinc-node %s\n", version.Version())
-		return nil
+	switch args[0] {
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
-		return nil
+		return daemon.ExitOK
+	case "--version":
+		fmt.Fprintln(stdout, versionLine())
+		return daemon.ExitOK
 	}
-	fmt.Fprint(stderr, usage)
-	return fmt.Errorf("unknown command %q", cmd)
+	c := command(args[0])
+	if c == nil {
+		fmt.Fprint(stderr, usage)
+		if strings.HasPrefix(args[0], "-") {
+			fmt.Fprintf(stderr, "kinc-node: unknown flag: %s (flags go after the command)\n", args[0])
+		} else {
+			fmt.Fprintf(stderr, "kinc-node: unknown command %q\n", args[0])
+		}
+		return daemon.ExitUsage
+	}
+	return c.Execute(ctx, args[1:], stdout, stderr)
 }
 
-func parse(fs *pflag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		return err
+// versionLine is what version and --version print: kinc's version, which
+// kinc-node, having no upstream counterpart, is released with.
+func versionLine() string {
+	return "kinc-node " + version.Version()
+}
+
+// command returns the command name names, nil when there is none.
+func command(name string) *daemon.Command {
+	c := &daemon.Command{Name: "kinc-node " + name, Version: versionLine()}
+	switch name {
+	case "readdress":
+		iface, root := new(string), new(string)
+		c.Short = "readdress moves the node's configuration and certificates to the address Docker gave the container this boot."
+		c.AddFlags = func(fs *pflag.FlagSet) {
+			fs.StringVar(iface, "interface", "eth0", "the interface whose IPv4 address is the node's")
+			fs.StringVar(root, "root", "/", "the node's filesystem root")
+		}
+		c.Run = func(_ context.Context, env daemon.Env) error {
+			return runReaddress(*root, *iface, env.Logger)
+		}
+	case "routes":
+		var o routesOptions
+		c.Short = "routes routes the other nodes' pod ranges through them, and masquerades traffic leaving the pod network."
+		c.AddFlags = o.addFlags
+		c.Run = func(ctx context.Context, env daemon.Env) error { return o.run(ctx, env.Logger) }
+	case "etcd-peer":
+		manifest, pkiDir, timeout := new(string), new(string), new(time.Duration)
+		c.Short = "etcd-peer waits for the local etcd, then makes its member advertise the peer URL etcd.yaml names."
+		c.AddFlags = func(fs *pflag.FlagSet) {
+			fs.StringVar(manifest, "manifest", "/etc/kubernetes/manifests/etcd.yaml", "the etcd static pod manifest (its --name, --initial-advertise-peer-urls, --listen-client-urls)")
+			fs.StringVar(pkiDir, "pki-dir", "/etc/kubernetes/pki/etcd", "etcd's CA and the healthcheck client certificate")
+			fs.DurationVar(timeout, "timeout", 5*time.Minute, "how long to wait for etcd")
+		}
+		c.Run = func(ctx context.Context, env daemon.Env) error {
+			return syncEtcdPeer(ctx, *manifest, *pkiDir, *timeout, env.Logger)
+		}
+	case "version":
+		c.Short = "version prints kinc-node's version."
+		c.Run = func(_ context.Context, env daemon.Env) error {
+			_, err := fmt.Fprintln(env.Stdout, versionLine())
+			return err
+		}
+	default:
+		return nil
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	return c
+}
+
+// runReaddress moves the node under root to the address of iface.
+func runReaddress(root, iface string, logger *slog.Logger) error {
+	res, err := readdress.Run(readdress.Options{Root: root, Logger: logger,
+		CurrentIP: func() (net.IP, error) { return readdress.InterfaceIP(iface) }})
+	if err != nil {
+		return fmt.Errorf("readdress: %w (the node keeps its old address in its configuration; its kubelet or control plane may fail to start)", err)
+	}
+	if res.Changed() {
+		logger.Info("node moved", "old", res.Old, "new", res.New, "files", len(res.Files), "certificates", len(res.Renewed))
 	}
 	return nil
+}
+
+// routesOptions are kinc-node routes' flags.
+type routesOptions struct {
+	kubeconfig, nodeName, podSubnet string
+	resync                          time.Duration
+}
+
+func (o *routesOptions) addFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.kubeconfig, "kubeconfig", "/etc/kubernetes/kubelet.conf", "credentials to watch nodes with (the kubelet's)")
+	fs.StringVar(&o.nodeName, "node-name", "", "this node's name; default the host name, as the kubelet's")
+	fs.DurationVar(&o.resync, "resync", time.Minute, "how often every route is written again")
+	fs.StringVar(&o.podSubnet, "pod-subnet", "", "the cluster's pod network: traffic leaving it is masqueraded (empty: no masquerading)")
+}
+
+// run routes pod ranges until ctx ends, once the kubeconfig exists.
+func (o *routesOptions) run(ctx context.Context, logger *slog.Logger) error {
+	var subnet *net.IPNet
+	if o.podSubnet != "" {
+		_, n, err := net.ParseCIDR(o.podSubnet)
+		if err != nil {
+			return fmt.Errorf("--pod-subnet: %w", err)
+		}
+		subnet = n
+	}
+	nodeName := o.nodeName
+	if nodeName == "" {
+		h, err := os.Hostname()
+		if err != nil {
+			return err
+		}
+		nodeName = strings.ToLower(h)
+	}
+	client, err := waitForClient(ctx, o.kubeconfig, logger)
+	if err != nil || client == nil {
+		return err
+	}
+	cmder := kexec.LocalCmder{}
+	return podroutes.New(podroutes.Options{NodeName: nodeName, Client: client, Resync: o.resync, Logger: logger,
+		Router: podroutes.IPRouter{Cmder: cmder}, PodSubnet: subnet, NAT: podroutes.IPTables{Cmder: cmder}}).Run(ctx)
 }
 
 // waitForClient waits for the kubeconfig, which kinc create cluster writes
@@ -170,12 +209,11 @@ func waitForClient(ctx context.Context, path string, logger *slog.Logger) (kuber
 		case <-time.After(time.Second):
 		}
 	}
-	cfg, err := clientcmd.BuildConfigFromFlags("", path)
+	cfg, err := daemon.ClientOptions{Kubeconfig: path, UserAgent: "kinc-node/" + version.Version()}.RESTConfig(ctx, logger)
 	if err != nil {
-		return nil, fmt.Errorf("load %s: %w", path, err)
+		return nil, err
 	}
-	cfg.UserAgent = "kinc-node/" + version.Version()
-	return kubernetes.NewForConfig(cfg)
+	return daemon.NewClientset(cfg, "")
 }
 
 // syncEtcdPeer waits for the local etcd and makes its member's peer URL the

@@ -7,32 +7,41 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kinc-dev/kinc/pkg/daemon"
 )
 
-func TestRun(t *testing.T) {
+// TestExecute: the exit codes and output of every command, and of a
+// missing or unknown one.
+func TestExecute(t *testing.T) {
 	unconfigured := t.TempDir()
 	tests := []struct {
-		args    []string
-		wantErr string
-		wantOut string
+		args             []string
+		code             int
+		wantOut, wantErr string
 	}{
-		{nil, "no command given", ""},
-		{[]string{"frobnicate"}, `unknown command "frobnicate"`, ""},
-		{[]string{"readdress", "--bogus"}, "unknown flag: --bogus", ""},
-		{[]string{"readdress", "extra"}, `unexpected arguments ["extra"]`, ""},
-		{[]string{"readdress", "--root", unconfigured, "--interface", "lo"}, "", ""},
-		{[]string{"routes", "--pod-subnet", "10.244.0.0/33"}, "--pod-subnet: invalid CIDR address", ""},
-		{[]string{"version"}, "", "kinc-node v"},
-		{[]string{"help"}, "", "Usage:"},
+		{nil, daemon.ExitUsage, "", "kinc-node: no command given"},
+		{[]string{"frobnicate"}, daemon.ExitUsage, "", `unknown command "frobnicate"`},
+		{[]string{"--bogus"}, daemon.ExitUsage, "", "kinc-node: unknown flag: --bogus"},
+		{[]string{"help"}, daemon.ExitOK, "Usage:", ""},
+		{[]string{"--help"}, daemon.ExitOK, "kinc-node routes [--pod-subnet CIDR]", ""},
+		{[]string{"--version"}, daemon.ExitOK, "kinc-node v", ""},
+		{[]string{"version"}, daemon.ExitOK, "kinc-node v", ""},
+		{[]string{"version", "extra"}, daemon.ExitUsage, "", `kinc-node version: unexpected arguments ["extra"]`},
+		{[]string{"readdress", "--help"}, daemon.ExitOK, "--interface string", ""},
+		{[]string{"readdress", "--version"}, daemon.ExitOK, "kinc-node v", ""},
+		{[]string{"readdress", "--bogus"}, daemon.ExitUsage, "", "kinc-node readdress: unknown flag: --bogus"},
+		{[]string{"readdress", "extra"}, daemon.ExitUsage, "", `unexpected arguments ["extra"]`},
+		{[]string{"readdress", "--root", unconfigured, "--interface", "lo", "-v", "2"}, daemon.ExitOK, "", ""},
+		{[]string{"routes", "--pod-subnet", "10.244.0.0/33"}, daemon.ExitError, "", "--pod-subnet: invalid CIDR address"},
+		{[]string{"etcd-peer", "--timeout", "soon"}, daemon.ExitUsage, "", `invalid argument "soon" for "--timeout"`},
 	}
 	for _, tt := range tests {
 		var out, errOut bytes.Buffer
-		err := run(context.Background(), tt.args, &out, &errOut)
-		if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
-			t.Errorf("run %q: error %v, want %q", tt.args, err, tt.wantErr)
-		}
-		if !strings.Contains(out.String(), tt.wantOut) {
-			t.Errorf("run %q: output %q, want %q", tt.args, out.String(), tt.wantOut)
+		code := execute(context.Background(), tt.args, &out, &errOut)
+		if code != tt.code || !strings.Contains(out.String(), tt.wantOut) || !strings.Contains(errOut.String(), tt.wantErr) {
+			t.Errorf("%q: code %d, stdout %q, stderr %q; want %d, %q, %q", tt.args, code, out.String(), errOut.String(),
+				tt.code, tt.wantOut, tt.wantErr)
 		}
 	}
 }
@@ -49,9 +58,9 @@ func TestReaddressNeedsAnInterface(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out, errOut bytes.Buffer
-	err := run(context.Background(), []string{"readdress", "--root", root, "--interface", "kinc-no-such-if0"}, &out, &errOut)
-	if err == nil || !strings.Contains(err.Error(), "find the node's current IP") || !strings.Contains(err.Error(), "old address") {
-		t.Errorf("error %v", err)
+	code := execute(context.Background(), []string{"readdress", "--root", root, "--interface", "kinc-no-such-if0"}, &out, &errOut)
+	if code != daemon.ExitError || !strings.Contains(errOut.String(), "find the node's current IP") || !strings.Contains(errOut.String(), "old address") {
+		t.Errorf("code %d, stderr %q", code, errOut.String())
 	}
 }
 
@@ -61,8 +70,8 @@ func TestRoutesStopsWhileWaitingForItsKubeconfig(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	var out, errOut bytes.Buffer
-	if err := run(ctx, []string{"routes", "--kubeconfig", filepath.Join(t.TempDir(), "kubelet.conf"), "--node-name", "n"}, &out, &errOut); err != nil {
-		t.Errorf("routes: %v", err)
+	if code := execute(ctx, []string{"routes", "--kubeconfig", filepath.Join(t.TempDir(), "kubelet.conf"), "--node-name", "n"}, &out, &errOut); code != daemon.ExitOK {
+		t.Errorf("routes: code %d, stderr %q", code, errOut.String())
 	}
 	if !strings.Contains(errOut.String(), "waiting for the kubeconfig") {
 		t.Errorf("log %q", errOut.String())
