@@ -39,8 +39,17 @@ node-image: build ## node-image: build the kinc node image (Debian rootfs, conta
 	$(BIN_DIR)/kinc build node-image --bin-dir $(BIN_DIR)
 
 .PHONY: cluster
+# A kubectl comes with it: a 1.27-1.33 on the PATH, else a pinned one built
+# into bin/kubectl (hack/ensure-kubectl.sh), so nothing is installed by hand.
 cluster: node-image ## cluster: build everything, start Docker if needed, create a cluster and say how to use it
-	$(BIN_DIR)/kinc create cluster --name $(CLUSTER_NAME) --wait 2m
+	kubectl=$$(hack/ensure-kubectl.sh); \
+	if $(BIN_DIR)/kinc get clusters | grep -qx '$(CLUSTER_NAME)'; then \
+		echo "cluster $(CLUSTER_NAME) already exists (bin/kinc delete cluster --name $(CLUSTER_NAME) to start over)"; \
+	else \
+		$(BIN_DIR)/kinc create cluster --name $(CLUSTER_NAME) --wait 2m; \
+	fi; \
+	"$$kubectl" --context kinc-$(CLUSTER_NAME) get nodes; \
+	echo; echo "kubectl: $$kubectl (e.g. $$kubectl --context kinc-$(CLUSTER_NAME) get pods -A)"
 
 # ---- Testing ----------------------------------------------------------------
 .PHONY: unit
