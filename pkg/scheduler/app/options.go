@@ -1,15 +1,13 @@
-// Package app is the kube-scheduler process: upstream's flags, the
-// configuration file, client connections, leader election on a Lease and
-// the secure serving port with health checks and metrics.
+// Package app is the kube-scheduler process: upstream's flags and the
+// configuration file, on pkg/daemon's client connections, leader election
+// on a Lease and secure serving of the health checks and metrics.
 package app
 
 import (
-	"fmt"
-	"time"
-
 	"github.com/spf13/pflag"
 	"k8s.io/utils/ptr"
 
+	"github.com/kinc-dev/kinc/pkg/daemon"
 	"github.com/kinc-dev/kinc/pkg/scheduler/config"
 )
 
@@ -21,19 +19,15 @@ type Options struct {
 	Master                   string
 	AuthenticationKubeconfig string
 	AuthorizationKubeconfig  string
-	BindAddress              string
-	SecurePort               int
-	CertDir                  string
-	TLSCertFile              string
-	TLSPrivateKeyFile        string
 
-	LeaderElect        bool
-	LeaseDuration      time.Duration
-	RenewDeadline      time.Duration
-	RetryPeriod        time.Duration
-	ResourceLock       string
-	ResourceName       string
-	ResourceNamespace  string
+	// SecureServingOptions are --bind-address, --secure-port (upstream's
+	// 10259), --cert-dir and --tls-cert-file/--tls-private-key-file; the
+	// self-signed pair is kept in --cert-dir as kube-scheduler.crt/.key.
+	daemon.SecureServingOptions
+	// LeaderElectionOptions are the --leader-elect* flags, whose defaults
+	// are the configuration file's.
+	daemon.LeaderElectionOptions
+
 	KubeAPIQPS         float32
 	KubeAPIBurst       int32
 	KubeAPIContentType string
@@ -47,10 +41,11 @@ func NewOptions() *Options {
 	d := config.Default()
 	le, cc := d.LeaderElection, d.ClientConnection
 	return &Options{
-		BindAddress: "0.0.0.0", SecurePort: 10259,
-		LeaderElect: *le.LeaderElect, LeaseDuration: le.LeaseDuration.Duration, RenewDeadline: le.RenewDeadline.Duration,
-		RetryPeriod: le.RetryPeriod.Duration, ResourceLock: le.ResourceLock, ResourceName: le.ResourceName,
-		ResourceNamespace: le.ResourceNamespace, KubeAPIQPS: cc.QPS, KubeAPIBurst: cc.Burst, KubeAPIContentType: cc.ContentType,
+		SecureServingOptions: daemon.NewSecureServingOptions(10259, "kube-scheduler"),
+		LeaderElectionOptions: daemon.LeaderElectionOptions{LeaderElect: *le.LeaderElect, LeaseDuration: le.LeaseDuration.Duration,
+			RenewDeadline: le.RenewDeadline.Duration, RetryPeriod: le.RetryPeriod.Duration, ResourceLock: le.ResourceLock,
+			ResourceName: le.ResourceName, ResourceNamespace: le.ResourceNamespace},
+		KubeAPIQPS: cc.QPS, KubeAPIBurst: cc.Burst, KubeAPIContentType: cc.ContentType,
 		set: map[string]bool{},
 	}
 }
@@ -63,18 +58,8 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Master, "master", o.Master, "The address of the Kubernetes API server (overrides any value in kubeconfig).")
 	fs.StringVar(&o.AuthenticationKubeconfig, "authentication-kubeconfig", o.AuthenticationKubeconfig, "kubeconfig file pointing at the 'core' kubernetes server with enough rights to create tokenreviews.authentication.k8s.io.")
 	fs.StringVar(&o.AuthorizationKubeconfig, "authorization-kubeconfig", o.AuthorizationKubeconfig, "kubeconfig file pointing at the 'core' kubernetes server with enough rights to create subjectaccessreviews.authorization.k8s.io.")
-	fs.StringVar(&o.BindAddress, "bind-address", o.BindAddress, "The IP address on which to listen for the --secure-port port.")
-	fs.IntVar(&o.SecurePort, "secure-port", o.SecurePort, "The port on which to serve HTTPS with authentication and authorization. If 0, don't serve HTTPS at all.")
-	fs.StringVar(&o.CertDir, "cert-dir", o.CertDir, "The directory where the TLS certs are located. If --tls-cert-file and --tls-private-key-file are provided, this flag will be ignored.")
-	fs.StringVar(&o.TLSCertFile, "tls-cert-file", o.TLSCertFile, "File containing the default x509 Certificate for HTTPS.")
-	fs.StringVar(&o.TLSPrivateKeyFile, "tls-private-key-file", o.TLSPrivateKeyFile, "File containing the default x509 private key matching --tls-cert-file.")
-	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect, "Start a leader election client and gain leadership before executing the main loop.")
-	fs.DurationVar(&o.LeaseDuration, "leader-elect-lease-duration", o.LeaseDuration, "The duration that non-leader candidates will wait after observing a leadership renewal until attempting to acquire leadership.")
-	fs.DurationVar(&o.RenewDeadline, "leader-elect-renew-deadline", o.RenewDeadline, "The interval between attempts by the acting master to renew a leadership slot before it stops leading.")
-	fs.DurationVar(&o.RetryPeriod, "leader-elect-retry-period", o.RetryPeriod, "The duration the clients should wait between attempting acquisition and renewal of a leadership.")
-	fs.StringVar(&o.ResourceLock, "leader-elect-resource-lock", o.ResourceLock, "The type of resource object that is used for locking during leader election. Supported options are 'leases'.")
-	fs.StringVar(&o.ResourceName, "leader-elect-resource-name", o.ResourceName, "The name of resource object that is used for locking during leader election.")
-	fs.StringVar(&o.ResourceNamespace, "leader-elect-resource-namespace", o.ResourceNamespace, "The namespace of resource object that is used for locking during leader election.")
+	o.SecureServingOptions.AddFlags(fs)
+	o.LeaderElectionOptions.AddFlags(fs)
 	fs.Float32Var(&o.KubeAPIQPS, "kube-api-qps", o.KubeAPIQPS, "QPS to use while talking with kubernetes apiserver.")
 	fs.Int32Var(&o.KubeAPIBurst, "kube-api-burst", o.KubeAPIBurst, "Burst to use while talking with kubernetes apiserver.")
 	fs.StringVar(&o.KubeAPIContentType, "kube-api-content-type", o.KubeAPIContentType, "Content type of requests sent to apiserver.")
@@ -133,8 +118,8 @@ func (o *Options) Config() (*config.KubeSchedulerConfiguration, error) {
 	if err := config.Validate(cfg); err != nil {
 		return nil, err
 	}
-	if o.SecurePort < 0 || o.SecurePort > 65535 {
-		return nil, fmt.Errorf("--secure-port %d must be between 0 and 65535", o.SecurePort)
+	if err := o.SecureServingOptions.Validate(); err != nil {
+		return nil, err
 	}
 	return cfg, nil
 }
