@@ -21,7 +21,8 @@ type File struct {
 }
 
 // apiServerFlags are the flags cmd/kube-apiserver implements
-// (pkg/apiserver/server.Options.AddFlags; a test keeps them in sync).
+// (pkg/apiserver/server.Options.AddFlags, and v from pkg/daemon.Command;
+// a test keeps them in sync).
 var apiServerFlags = []string{
 	"advertise-address", "anonymous-auth", "authorization-mode", "bind-address", "client-ca-file",
 	"etcd-cafile", "etcd-certfile", "etcd-compaction-interval", "etcd-keyfile", "etcd-prefix", "etcd-servers",
