@@ -55,6 +55,17 @@ type GracefulDeleter interface {
 	CheckGracefulDelete(ctx context.Context, obj runtime.Object, options *metav1.DeleteOptions) bool
 }
 
+// Finalizer is implemented by strategies of kinds that hold finalizers of
+// their own besides metadata.finalizers (a namespace's spec.finalizers). An
+// update that leaves an object being deleted without metadata.finalizers
+// removes it only when Finalized(obj) also reports true, as upstream's
+// ShouldDeleteDuringUpdate hook of the namespace store does; without this
+// a status update of a Terminating namespace would delete it before the
+// namespace controller emptied it. Finalized must not modify obj.
+type Finalizer interface {
+	Finalized(obj runtime.Object) bool
+}
+
 // Allocator is implemented by strategies whose kind holds a resource that
 // must be unique across objects (a Service's cluster IP). The store calls
 // Allocate after validation and before storing a new object, calls the

@@ -114,6 +114,9 @@ func (s *Store) Update(ctx context.Context, namespace, name string, update Updat
 		// An object being deleted goes away once its last finalizer is removed.
 		deleteAfter = m.GetDeletionTimestamp() != nil && len(m.GetFinalizers()) == 0 &&
 			(m.GetDeletionGracePeriodSeconds() == nil || *m.GetDeletionGracePeriodSeconds() == 0)
+		if f, ok := strategy.(registry.Finalizer); ok && deleteAfter {
+			deleteAfter = f.Finalized(obj)
+		}
 		return obj, nil
 	}
 

@@ -35,6 +35,13 @@ func (strategy) PrepareForCreate(_ context.Context, obj runtime.Object) {
 	setNameLabel(ns)
 }
 
+// Finalized implements registry.Finalizer: a namespace being deleted goes
+// away on update only once spec.finalizers is empty too. The status and
+// finalize strategies embed it.
+func (strategy) Finalized(obj runtime.Object) bool {
+	return len(regutil.Cast[*corev1.Namespace](obj).Spec.Finalizers) == 0
+}
+
 // NameFunc is the rule for namespace names (a DNS label), for the store's
 // metadata.name check.
 func NameFunc(name string, prefix bool) []string {
@@ -142,4 +149,7 @@ func validateFinalizerName(name string, fldPath *field.Path) field.ErrorList {
 	return errs
 }
 
-var _ registry.AttrFunc = GetAttrs
+var (
+	_ registry.AttrFunc  = GetAttrs
+	_ registry.Finalizer = strategy{}
+)
