@@ -15,7 +15,6 @@ package main
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -35,6 +34,7 @@ import (
 	"github.com/kinc-dev/kinc/pkg/nodeagent/etcdpeer"
 	"github.com/kinc-dev/kinc/pkg/nodeagent/podroutes"
 	"github.com/kinc-dev/kinc/pkg/nodeagent/readdress"
+	"github.com/kinc-dev/kinc/pkg/pki"
 	"github.com/kinc-dev/kinc/pkg/version"
 )
 
@@ -263,13 +263,9 @@ func etcdClientTLS(dir string) (*tls.Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("etcd client certificate: %w", err)
 	}
-	caPEM, err := os.ReadFile(filepath.Join(dir, "ca.crt"))
+	pool, err := pki.CertPoolFromFile(filepath.Join(dir, "ca.crt"))
 	if err != nil {
 		return nil, fmt.Errorf("etcd CA: %w", err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(caPEM) {
-		return nil, fmt.Errorf("etcd CA %s: no certificate", filepath.Join(dir, "ca.crt"))
 	}
 	return &tls.Config{Certificates: []tls.Certificate{cert}, RootCAs: pool, MinVersion: tls.VersionTLS12}, nil
 }

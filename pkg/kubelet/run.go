@@ -30,6 +30,7 @@ import (
 	"github.com/kinc-dev/kinc/pkg/kubelet/prober"
 	"github.com/kinc-dev/kinc/pkg/kubelet/server"
 	"github.com/kinc-dev/kinc/pkg/kubelet/status"
+	"github.com/kinc-dev/kinc/pkg/pki"
 	"github.com/kinc-dev/kinc/pkg/version"
 )
 
@@ -87,8 +88,12 @@ func Run(ctx context.Context, opts *Options, logger *slog.Logger) error {
 	if cfg.Port > 0 {
 		cert, key := cfg.TLSCertFile, cfg.TLSPrivateKeyFile
 		if cert == "" {
-			if cert, key, err = server.SelfSignedCert(filepath.Join(opts.RootDir, "pki"), nodeName); err != nil {
-				return err
+			// As upstream without tlsCertFile: a self-signed pair for the
+			// node, kept in <root-dir>/pki and reused across restarts.
+			dir := filepath.Join(opts.RootDir, "pki")
+			cert, key = filepath.Join(dir, "kubelet.crt"), filepath.Join(dir, "kubelet.key")
+			if _, err := pki.LoadOrCreateSelfSigned(cert, key, pki.Options{}, nodeName); err != nil {
+				return fmt.Errorf("kubelet serving certificate: %w", err)
 			}
 		}
 		if tlsCfg, err = server.TLSConfig(cert, key, cfg.Authentication.X509.ClientCAFile); err != nil {

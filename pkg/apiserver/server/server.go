@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -24,6 +23,7 @@ import (
 	"github.com/kinc-dev/kinc/pkg/apiserver/handlers"
 	"github.com/kinc-dev/kinc/pkg/apiserver/printers"
 	"github.com/kinc-dev/kinc/pkg/apiserver/storage/etcd3"
+	"github.com/kinc-dev/kinc/pkg/pki"
 )
 
 // Server is a configured apiserver, ready to Serve.
@@ -181,13 +181,8 @@ func servingTLS(opts *Options) (*tls.Config, *x509.CertPool, error) {
 	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}
 	var pool *x509.CertPool
 	if opts.ClientCAFile != "" {
-		pem, err := os.ReadFile(opts.ClientCAFile)
-		if err != nil {
-			return nil, nil, fmt.Errorf("reading --client-ca-file: %w", err)
-		}
-		pool = x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, nil, fmt.Errorf("--client-ca-file %s holds no PEM certificate", opts.ClientCAFile)
+		if pool, err = pki.CertPoolFromFile(opts.ClientCAFile); err != nil {
+			return nil, nil, fmt.Errorf("--client-ca-file: %w", err)
 		}
 		cfg.ClientCAs = pool
 		cfg.ClientAuth = tls.VerifyClientCertIfGiven
@@ -202,14 +197,11 @@ func newEtcdClient(opts *Options) (*clientv3.Client, error) {
 	if opts.EtcdCAFile != "" || opts.EtcdCertFile != "" {
 		t := &tls.Config{MinVersion: tls.VersionTLS12}
 		if opts.EtcdCAFile != "" {
-			pem, err := os.ReadFile(opts.EtcdCAFile)
+			pool, err := pki.CertPoolFromFile(opts.EtcdCAFile)
 			if err != nil {
-				return nil, fmt.Errorf("reading --etcd-cafile: %w", err)
+				return nil, fmt.Errorf("--etcd-cafile: %w", err)
 			}
-			t.RootCAs = x509.NewCertPool()
-			if !t.RootCAs.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("--etcd-cafile %s holds no PEM certificate", opts.EtcdCAFile)
-			}
+			t.RootCAs = pool
 		}
 		if opts.EtcdCertFile != "" {
 			c, err := tls.LoadX509KeyPair(opts.EtcdCertFile, opts.EtcdKeyFile)

@@ -6,7 +6,6 @@ package server
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +18,8 @@ import (
 
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kinc-dev/kinc/pkg/pki"
 )
 
 // ErrNotFound is returned by a Provider for an unknown pod or container.
@@ -126,13 +127,9 @@ func TLSConfig(certFile, keyFile, clientCAFile string) (*tls.Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load kubelet serving certificate: %w", err)
 	}
-	caPEM, err := os.ReadFile(clientCAFile)
+	pool, err := pki.CertPoolFromFile(clientCAFile)
 	if err != nil {
-		return nil, fmt.Errorf("read client CA: %w", err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(caPEM) {
-		return nil, fmt.Errorf("no certificates in %s", clientCAFile)
+		return nil, fmt.Errorf("authentication.x509.clientCAFile: %w", err)
 	}
 	return &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pool,
 		MinVersion: tls.VersionTLS12}, nil

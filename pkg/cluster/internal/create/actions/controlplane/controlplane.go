@@ -8,7 +8,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -97,11 +96,9 @@ func HTTPClient(tree *pki.ClusterPKI) (*http.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("admin client certificate: %w", err)
 	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(tree.CA.CertPEM)
 	return &http.Client{
 		Timeout:   5 * time.Second,
-		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{cert}}},
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: tree.CA.Pool(), Certificates: []tls.Certificate{cert}}},
 	}, nil
 }
 
