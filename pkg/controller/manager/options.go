@@ -1,0 +1,280 @@
+package manager
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+
+	"github.com/spf13/pflag"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/kinc-dev/kinc/pkg/daemon"
+	"github.com/kinc-dev/kinc/pkg/pki"
+)
+
+// Name is the component's name: its binary, its Lease in kube-system and
+// its self-signed serving pair in --cert-dir.
+const Name = "kube-controller-manager"
+
+// SecurePort is upstream's --secure-port default.
+const SecurePort = 10257
+
+// Options are kube-controller-manager's command line: upstream's flag
+// names, for what kinc implements or validates for a controller to come.
+type Options struct {
+	Kubeconfig string
+	// AuthenticationKubeconfig, AuthorizationKubeconfig, ClientCAFile and
+	// RequestHeaderClientCAFile are loaded and checked, as upstream, but
+	// the secure port does not authenticate or authorize yet: /healthz,
+	// /livez and /readyz are open (upstream's always-allowed paths) and
+	// /metrics is served to anyone who reaches --bind-address.
+	AuthenticationKubeconfig  string
+	AuthorizationKubeconfig   string
+	ClientCAFile              string
+	RequestHeaderClientCAFile string
+
+	// SecureServingOptions are --bind-address, --secure-port (10257),
+	// --cert-dir and --tls-cert-file/--tls-private-key-file; the
+	// self-signed pair is kept in --cert-dir as kube-controller-manager.crt/.key.
+	daemon.SecureServingOptions
+	// LeaderElectionOptions are the --leader-elect* flags, on the Lease
+	// kube-system/kube-controller-manager.
+	daemon.LeaderElectionOptions
+
+	KubeAPIQPS   float32
+	KubeAPIBurst int32
+
+	// Controllers is --controllers (see Enabled).
+	Controllers []string
+	// ClusterName is --cluster-name, the cluster's instance prefix.
+	ClusterName string
+	// ClusterSigningCertFile and ClusterSigningKeyFile are the CA the
+	// certificatesigningrequest-signing-controller (to come) signs with;
+	// checked to be a matching pair.
+	ClusterSigningCertFile string
+	ClusterSigningKeyFile  string
+	// RootCAFile is what root-ca-cert-publisher publishes.
+	RootCAFile string
+	// ServiceAccountPrivateKeyFile is the key the
+	// serviceaccount-token-controller (to come, issue 12) signs with;
+	// checked to hold a private key.
+	ServiceAccountPrivateKeyFile string
+	// UseServiceAccountCredentials: see NewClientBuilder.
+	UseServiceAccountCredentials bool
+	// AllocateNodeCIDRs, ClusterCIDR, ServiceClusterIPRange and
+	// NodeCIDRMaskSize are for the node-ipam-controller (to come); checked
+	// as it will use them.
+	AllocateNodeCIDRs     bool
+	ClusterCIDR           string
+	ServiceClusterIPRange string
+	NodeCIDRMaskSize      int32
+
+	// Identity is this instance's leader election identity (not a flag);
+	// empty means "<hostname>_<random UUID>", as upstream.
+	Identity string
+}
+
+// NewOptions returns upstream's defaults.
+func NewOptions() *Options {
+	return &Options{
+		SecureServingOptions:  daemon.NewSecureServingOptions(SecurePort, Name),
+		LeaderElectionOptions: daemon.NewLeaderElectionOptions(Name),
+		KubeAPIQPS:            20,
+		KubeAPIBurst:          30,
+		Controllers:           []string{"*"},
+		ClusterName:           "kubernetes",
+	}
+}
+
+// AddFlags registers upstream's flag names for what kinc implements;
+// -v/--v, --version and --help are the daemon base's (pkg/daemon.Command).
+func (o *Options) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.Kubeconfig, "kubeconfig", o.Kubeconfig, "Path to kubeconfig file with authorization and master location information.")
+	fs.StringVar(&o.AuthenticationKubeconfig, "authentication-kubeconfig", o.AuthenticationKubeconfig, "kubeconfig file pointing at the 'core' kubernetes server with enough rights to create tokenreviews.authentication.k8s.io (checked; the secure port does not delegate authentication yet).")
+	fs.StringVar(&o.AuthorizationKubeconfig, "authorization-kubeconfig", o.AuthorizationKubeconfig, "kubeconfig file pointing at the 'core' kubernetes server with enough rights to create subjectaccessreviews.authorization.k8s.io (checked; the secure port does not delegate authorization yet).")
+	fs.StringVar(&o.ClientCAFile, "client-ca-file", o.ClientCAFile, "If set, any request presenting a client certificate signed by one of the authorities in the client-ca-file is authenticated with an identity corresponding to the CommonName of the client certificate (checked; not enforced yet).")
+	fs.StringVar(&o.RequestHeaderClientCAFile, "requestheader-client-ca-file", o.RequestHeaderClientCAFile, "Root certificate bundle to use to verify client certificates on incoming requests before trusting usernames in headers (checked; not enforced yet).")
+	o.SecureServingOptions.AddFlags(fs)
+	o.LeaderElectionOptions.AddFlags(fs)
+	fs.Float32Var(&o.KubeAPIQPS, "kube-api-qps", o.KubeAPIQPS, "QPS to use while talking with kubernetes apiserver.")
+	fs.Int32Var(&o.KubeAPIBurst, "kube-api-burst", o.KubeAPIBurst, "Burst to use while talking with kubernetes apiserver.")
+	var all, off []string
+	for _, d := range Known() {
+		all = append(all, d.Name)
+		if d.DisabledByDefault {
+			off = append(off, d.Name)
+		}
+	}
+	fs.StringSliceVar(&o.Controllers, "controllers", o.Controllers, fmt.Sprintf("A list of controllers to enable. '*' enables all on-by-default controllers, 'foo' enables the controller named 'foo', '-foo' disables the controller named 'foo'.\n"+
+		"All controllers: %s\nDisabled-by-default controllers: %s\nImplemented by kinc so far: %s", strings.Join(all, ", "), strings.Join(off, ", "), strings.Join(implemented(), ", ")))
+	fs.StringVar(&o.ClusterName, "cluster-name", o.ClusterName, "The instance prefix for the cluster.")
+	fs.StringVar(&o.ClusterSigningCertFile, "cluster-signing-cert-file", o.ClusterSigningCertFile, "Filename containing a PEM-encoded X509 CA certificate used to issue cluster-scoped certificates.")
+	fs.StringVar(&o.ClusterSigningKeyFile, "cluster-signing-key-file", o.ClusterSigningKeyFile, "Filename containing a PEM-encoded RSA or ECDSA private key used to sign cluster-scoped certificates.")
+	fs.StringVar(&o.RootCAFile, "root-ca-file", o.RootCAFile, "If set, this root certificate authority will be included in service account's token secret. This must be a valid PEM-encoded CA bundle.")
+	fs.StringVar(&o.ServiceAccountPrivateKeyFile, "service-account-private-key-file", o.ServiceAccountPrivateKeyFile, "Filename containing a PEM-encoded private RSA or ECDSA key used to sign service account tokens.")
+	fs.BoolVar(&o.UseServiceAccountCredentials, "use-service-account-credentials", o.UseServiceAccountCredentials, "If true, use individual service account credentials for each controller (not implemented yet: every controller uses the kubeconfig's credentials).")
+	fs.BoolVar(&o.AllocateNodeCIDRs, "allocate-node-cidrs", o.AllocateNodeCIDRs, "Should CIDRs for Pods be allocated and set on the cloud provider. Requires --cluster-cidr.")
+	fs.StringVar(&o.ClusterCIDR, "cluster-cidr", o.ClusterCIDR, "CIDR Range for Pods in cluster. Only used when --allocate-node-cidrs=true; if false, this option will be ignored.")
+	fs.StringVar(&o.ServiceClusterIPRange, "service-cluster-ip-range", o.ServiceClusterIPRange, "CIDR Range for Services in cluster. Only used when --allocate-node-cidrs=true; if false, this option will be ignored.")
+	fs.Int32Var(&o.NodeCIDRMaskSize, "node-cidr-mask-size", o.NodeCIDRMaskSize, "Mask size for node cidr in cluster. Default is 24 for IPv4 and 64 for IPv6.")
+}
+
+// implemented returns the canonical names of the controllers kinc has.
+func implemented() []string {
+	var out []string
+	for _, d := range Known() {
+		if d.New != nil {
+			out = append(out, d.Name)
+		}
+	}
+	return out
+}
+
+// Validate checks every value, naming the flag at fault, and reads the
+// files the flags name (kubeconfigs, CA bundles, keys) to check that they
+// hold what they must. It returns all the problems found.
+func (o *Options) Validate() error {
+	var errs []error
+	add := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	add(o.SecureServingOptions.Validate())
+	add(o.LeaderElectionOptions.Validate())
+	_, err := Enabled(Known(), o.Controllers)
+	add(err)
+	if o.KubeAPIQPS < 0 || o.KubeAPIBurst < 0 {
+		add(errors.New("--kube-api-qps and --kube-api-burst must not be negative"))
+	}
+	type fileFlag struct{ flag, file string }
+	for _, f := range []fileFlag{{"--authentication-kubeconfig", o.AuthenticationKubeconfig}, {"--authorization-kubeconfig", o.AuthorizationKubeconfig}} {
+		if f.file != "" {
+			if _, err := clientcmd.LoadFromFile(f.file); err != nil {
+				add(fmt.Errorf("%s: %w", f.flag, err))
+			}
+		}
+	}
+	for _, f := range []fileFlag{{"--client-ca-file", o.ClientCAFile}, {"--requestheader-client-ca-file", o.RequestHeaderClientCAFile}, {"--root-ca-file", o.RootCAFile}} {
+		if f.file != "" {
+			_, err := readCertificates(f.flag, f.file)
+			add(err)
+		}
+	}
+	if f := o.ServiceAccountPrivateKeyFile; f != "" {
+		data, err := os.ReadFile(f)
+		if err == nil {
+			_, err = pki.ParsePrivateKeyPEM(data)
+		}
+		if err != nil {
+			add(fmt.Errorf("--service-account-private-key-file: %w", err))
+		}
+	}
+	add(o.validateSigningPair())
+	add(o.validateNetworks())
+	return errors.Join(errs...)
+}
+
+// validateSigningPair checks that --cluster-signing-cert-file and
+// --cluster-signing-key-file come together and match.
+func (o *Options) validateSigningPair() error {
+	certFile, keyFile := o.ClusterSigningCertFile, o.ClusterSigningKeyFile
+	if certFile == "" && keyFile == "" {
+		return nil
+	}
+	if certFile == "" || keyFile == "" {
+		return errors.New("--cluster-signing-cert-file and --cluster-signing-key-file go together")
+	}
+	certPEM, err := os.ReadFile(certFile)
+	if err != nil {
+		return fmt.Errorf("--cluster-signing-cert-file: %w", err)
+	}
+	keyPEM, err := os.ReadFile(keyFile)
+	if err != nil {
+		return fmt.Errorf("--cluster-signing-key-file: %w", err)
+	}
+	if _, err := pki.ParseKeyPair(certPEM, keyPEM); err != nil {
+		return fmt.Errorf("--cluster-signing-cert-file/--cluster-signing-key-file: %w", err)
+	}
+	return nil
+}
+
+// validateNetworks checks the CIDR flags as upstream's node-ipam-controller
+// reads them: one CIDR, or two of different families (dual-stack); and,
+// when allocating node CIDRs, a cluster CIDR that node CIDRs of
+// --node-cidr-mask-size (default /24 and /64) fit in, at most 2^16 of them.
+func (o *Options) validateNetworks() error {
+	var errs []error
+	clusterCIDRs, err := parseCIDRs("--cluster-cidr", o.ClusterCIDR)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := parseCIDRs("--service-cluster-ip-range", o.ServiceClusterIPRange); err != nil {
+		errs = append(errs, err)
+	}
+	if o.NodeCIDRMaskSize < 0 {
+		errs = append(errs, fmt.Errorf("--node-cidr-mask-size %d must not be negative", o.NodeCIDRMaskSize))
+	}
+	if !o.AllocateNodeCIDRs || err != nil || o.NodeCIDRMaskSize < 0 {
+		return errors.Join(errs...)
+	}
+	if len(clusterCIDRs) == 0 {
+		return errors.Join(append(errs, errors.New("--allocate-node-cidrs requires --cluster-cidr"))...)
+	}
+	if len(clusterCIDRs) > 1 && o.NodeCIDRMaskSize != 0 {
+		return errors.Join(append(errs, errors.New("--node-cidr-mask-size is not allowed with a dual-stack --cluster-cidr"))...)
+	}
+	for _, c := range clusterCIDRs {
+		prefix, bits := c.Mask.Size()
+		mask := int(o.NodeCIDRMaskSize)
+		if mask == 0 {
+			mask = map[int]int{32: 24, 128: 64}[bits]
+		}
+		switch {
+		case mask < prefix || mask > bits:
+			errs = append(errs, fmt.Errorf("--node-cidr-mask-size %d does not fit --cluster-cidr %s", mask, c))
+		case mask-prefix > 16:
+			errs = append(errs, fmt.Errorf("--node-cidr-mask-size %d would split --cluster-cidr %s into more than 2^16 node CIDRs", mask, c))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// parseCIDRs parses a flag's comma-separated CIDRs: none, one, or two of
+// different IP families.
+func parseCIDRs(flag, value string) ([]*net.IPNet, error) {
+	if strings.TrimSpace(value) == "" {
+		return nil, nil
+	}
+	var out []*net.IPNet
+	v4 := 0
+	for _, s := range strings.Split(value, ",") {
+		_, cidr, err := net.ParseCIDR(strings.TrimSpace(s))
+		if err != nil {
+			return nil, fmt.Errorf("%s %q: %w", flag, value, err)
+		}
+		if cidr.IP.To4() != nil {
+			v4++
+		}
+		out = append(out, cidr)
+	}
+	if len(out) > 2 || (len(out) == 2 && v4 != 1) {
+		return nil, fmt.Errorf("%s %q: at most two CIDRs, one IPv4 and one IPv6", flag, value)
+	}
+	return out, nil
+}
+
+// readCertificates reads file, named by flag, and checks that it holds
+// PEM certificates.
+func readCertificates(flag, file string) ([]byte, error) {
+	data, err := os.ReadFile(file)
+	if err == nil {
+		_, err = pki.ParseCertsPEM(data)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", flag, err)
+	}
+	return data, nil
+}
