@@ -49,7 +49,7 @@ func Run(ctx context.Context, o *Options, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
+	broadcaster := record.NewBroadcaster() // not WithContext: it must outlive ctx to record the lease release
 	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: eventClient.CoreV1().Events("")})
 	defer broadcaster.Shutdown()
 
