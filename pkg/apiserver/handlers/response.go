@@ -143,15 +143,19 @@ func (a *API) setKind(obj runtime.Object) error {
 // partialMetadata converts an object or list to PartialObjectMetadata(List).
 func partialMetadata(obj runtime.Object, gv string) (any, error) {
 	one := func(o runtime.Object) (*metav1.PartialObjectMetadata, error) {
+		// Copied field by field: a typed object is its own metav1.Object
+		// (through its embedded ObjectMeta's methods), not an *ObjectMeta.
 		m, err := meta.Accessor(o)
 		if err != nil {
 			return nil, apierrors.NewInternalError(err)
 		}
-		om, ok := m.(*metav1.ObjectMeta)
-		if !ok {
-			return nil, apierrors.NewInternalError(fmt.Errorf("%T has no ObjectMeta", o))
-		}
-		return &metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: gv, Kind: "PartialObjectMetadata"}, ObjectMeta: *om}, nil
+		om := metav1.ObjectMeta{Name: m.GetName(), GenerateName: m.GetGenerateName(), Namespace: m.GetNamespace(),
+			UID: m.GetUID(), ResourceVersion: m.GetResourceVersion(), Generation: m.GetGeneration(),
+			CreationTimestamp: m.GetCreationTimestamp(), DeletionTimestamp: m.GetDeletionTimestamp(),
+			DeletionGracePeriodSeconds: m.GetDeletionGracePeriodSeconds(), Labels: m.GetLabels(),
+			Annotations: m.GetAnnotations(), OwnerReferences: m.GetOwnerReferences(), Finalizers: m.GetFinalizers(),
+			ManagedFields: m.GetManagedFields()}
+		return &metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: gv, Kind: "PartialObjectMetadata"}, ObjectMeta: *om.DeepCopy()}, nil
 	}
 	if !meta.IsListType(obj) {
 		return one(obj)
