@@ -5,7 +5,12 @@ import (
 	"fmt"
 	"os"
 
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
+
 	"github.com/kinc-dev/kinc/pkg/controller"
+	"github.com/kinc-dev/kinc/pkg/controller/namespace"
 	"github.com/kinc-dev/kinc/pkg/controller/rootcacertpublisher"
 	"github.com/kinc-dev/kinc/pkg/controller/serviceaccount"
 )
@@ -14,6 +19,33 @@ import (
 // Each takes its client under upstream's service account name and runs
 // with upstream's worker count (both of these run one worker upstream, and
 // have no --concurrent-*-syncs flag).
+
+// newNamespaceController is upstream's namespace-controller: it empties
+// namespaces being deleted and finalizes them. As upstream, its client
+// may go 20 times faster than --kube-api-qps and burst 100 times
+// --kube-api-burst: deleting a namespace's content is many requests.
+func newNamespaceController(_ context.Context, cc Context) (controller.Controller, error) {
+	cfg, err := cc.ClientConfig("namespace-controller")
+	if err != nil {
+		return nil, err
+	}
+	cfg.QPS *= 20
+	cfg.Burst *= 100
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("client for namespace-controller: %w", err)
+	}
+	meta, err := metadata.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("metadata client for namespace-controller: %w", err)
+	}
+	disc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("discovery client for namespace-controller: %w", err)
+	}
+	return namespace.New(client, meta, disc, cc.InformerFactory.Core().V1().Namespaces(), cc.Logger, cc.Clock,
+		namespace.Options{ResyncPeriod: cc.Options.NamespaceSyncPeriod}), nil
+}
 
 // newServiceAccountController is upstream's serviceaccount-controller.
 func newServiceAccountController(_ context.Context, cc Context) (controller.Controller, error) {

@@ -186,7 +186,7 @@ func get(port int, path string) (int, string, error) {
 func TestIntegrationControllersFlag(t *testing.T) {
 	inst, client := setup(t)
 	port := freePort(t)
-	m := start(t, inst, "solo", port, "--controllers=*,-root-ca-cert-publisher")
+	m := start(t, inst, "solo", port, "--controllers=*,-root-ca-cert-publisher,-namespace")
 
 	createNamespace(t, client, "web")
 	poll(t, 30*time.Second, "default ServiceAccount in web", hasDefaultAccount(client, "web"))
@@ -257,6 +257,15 @@ func TestIntegrationLeaderElection(t *testing.T) {
 	})
 	createNamespace(t, client, "second")
 	poll(t, 30*time.Second, "default ServiceAccount in second", hasDefaultAccount(client, "second"))
+	// The namespace controller empties and finalizes a deleted namespace
+	// (its ServiceAccount and ConfigMap included).
+	if err := client.CoreV1().Namespaces().Delete(context.Background(), "first", metav1.DeleteOptions{}); err != nil {
+		t.Fatalf("deleting namespace first: %v", err)
+	}
+	poll(t, 60*time.Second, "namespace first gone", func(ctx context.Context) bool {
+		_, err := client.CoreV1().Namespaces().Get(ctx, "first", metav1.GetOptions{})
+		return apierrors.IsNotFound(err)
+	})
 
 	// The leader election events upstream records on the Lease.
 	poll(t, 10*time.Second, "LeaderElection events for a and b", func(ctx context.Context) bool {

@@ -6,10 +6,12 @@ import (
 	"net"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/kinc-dev/kinc/pkg/controller/namespace"
 	"github.com/kinc-dev/kinc/pkg/daemon"
 	"github.com/kinc-dev/kinc/pkg/pki"
 )
@@ -71,6 +73,11 @@ type Options struct {
 	ServiceClusterIPRange string
 	NodeCIDRMaskSize      int32
 
+	// ConcurrentNamespaceSyncs and NamespaceSyncPeriod are the
+	// namespace-controller's workers and resync period.
+	ConcurrentNamespaceSyncs int32
+	NamespaceSyncPeriod      time.Duration
+
 	// Identity is this instance's leader election identity (not a flag);
 	// empty means "<hostname>_<random UUID>", as upstream.
 	Identity string
@@ -85,6 +92,9 @@ func NewOptions() *Options {
 		KubeAPIBurst:          30,
 		Controllers:           []string{"*"},
 		ClusterName:           "kubernetes",
+
+		ConcurrentNamespaceSyncs: namespace.DefaultConcurrentSyncs,
+		NamespaceSyncPeriod:      namespace.DefaultResyncPeriod,
 	}
 }
 
@@ -119,6 +129,8 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.ClusterCIDR, "cluster-cidr", o.ClusterCIDR, "CIDR Range for Pods in cluster. Only used when --allocate-node-cidrs=true; if false, this option will be ignored.")
 	fs.StringVar(&o.ServiceClusterIPRange, "service-cluster-ip-range", o.ServiceClusterIPRange, "CIDR Range for Services in cluster. Only used when --allocate-node-cidrs=true; if false, this option will be ignored.")
 	fs.Int32Var(&o.NodeCIDRMaskSize, "node-cidr-mask-size", o.NodeCIDRMaskSize, "Mask size for node cidr in cluster. Default is 24 for IPv4 and 64 for IPv6.")
+	fs.Int32Var(&o.ConcurrentNamespaceSyncs, "concurrent-namespace-syncs", o.ConcurrentNamespaceSyncs, "The number of namespace objects that are allowed to sync concurrently. Larger number = more responsive namespace termination, but more CPU (and network) load")
+	fs.DurationVar(&o.NamespaceSyncPeriod, "namespace-sync-period", o.NamespaceSyncPeriod, "The period for syncing namespace life-cycle updates")
 }
 
 // implemented returns the canonical names of the controllers kinc has.
@@ -148,6 +160,12 @@ func (o *Options) Validate() error {
 	add(err)
 	if o.KubeAPIQPS < 0 || o.KubeAPIBurst < 0 {
 		add(errors.New("--kube-api-qps and --kube-api-burst must not be negative"))
+	}
+	if o.ConcurrentNamespaceSyncs < 1 {
+		add(fmt.Errorf("--concurrent-namespace-syncs %d must be at least 1", o.ConcurrentNamespaceSyncs))
+	}
+	if o.NamespaceSyncPeriod <= 0 {
+		add(fmt.Errorf("--namespace-sync-period %s must be positive", o.NamespaceSyncPeriod))
 	}
 	type fileFlag struct{ flag, file string }
 	for _, f := range []fileFlag{{"--authentication-kubeconfig", o.AuthenticationKubeconfig}, {"--authorization-kubeconfig", o.AuthorizationKubeconfig}} {
