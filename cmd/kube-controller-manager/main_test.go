@@ -1,23 +1,16 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"log/slog"
 	"strings"
 	"testing"
 
 	"github.com/kinc-dev/kinc/pkg/daemon"
+	"github.com/kinc-dev/kinc/pkg/daemon/daemontest"
 )
 
-// execute runs the command with klog left alone (it is process-global and
-// the tests run in parallel).
+// execute runs the command (see daemontest.Execute).
 func execute(args ...string) (code int, stdout, stderr string) {
-	c := command()
-	c.Klog = func(*slog.Logger, int) {}
-	var out, errOut bytes.Buffer
-	code = c.Execute(context.Background(), args, &out, &errOut)
-	return code, out.String(), errOut.String()
+	return daemontest.Execute(command(), args...)
 }
 
 // TestCommandLine: --help and --version exit 0 on stdout; an unknown flag
@@ -25,25 +18,16 @@ func execute(args ...string) (code int, stdout, stderr string) {
 // it, before anything runs.
 func TestCommandLine(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct {
-		args           []string
-		code           int
-		stdout, stderr string
-	}{
-		{[]string{"--help"}, daemon.ExitOK, "--controllers strings", ""},
-		{[]string{"-h"}, daemon.ExitOK, "--secure-port int", ""},
-		{[]string{"--help"}, daemon.ExitOK, "Disabled-by-default controllers: bootstrap-signer-controller, token-cleaner-controller", ""},
-		{[]string{"--version"}, daemon.ExitOK, "Kubernetes v1.37.2\n", ""},
-		{[]string{"--bogus"}, daemon.ExitUsage, "", "kube-controller-manager: unknown flag: --bogus"},
-		{[]string{"--leader-elect=true", "--port=10252"}, daemon.ExitUsage, "", "unknown flag: --port"},
-		{[]string{"--v=2", "extra-arg"}, daemon.ExitUsage, "", `unexpected arguments ["extra-arg"]`},
-		{[]string{"--node-cidr-mask-size=big"}, daemon.ExitUsage, "", `invalid argument "big" for "--node-cidr-mask-size"`},
-	} {
-		code, stdout, stderr := execute(tc.args...)
-		if code != tc.code || !strings.Contains(stdout, tc.stdout) || !strings.Contains(stderr, tc.stderr) {
-			t.Errorf("%q: code %d, stdout %q, stderr %q; want %d, %q, %q", tc.args, code, stdout, stderr, tc.code, tc.stdout, tc.stderr)
-		}
-	}
+	daemontest.Check(t, command,
+		daemontest.Case{Args: []string{"--help"}, Code: daemon.ExitOK, Stdout: "--controllers strings"},
+		daemontest.Case{Args: []string{"-h"}, Code: daemon.ExitOK, Stdout: "--secure-port int"},
+		daemontest.Case{Args: []string{"--help"}, Code: daemon.ExitOK, Stdout: "Disabled-by-default controllers: bootstrap-signer-controller, token-cleaner-controller"},
+		daemontest.Case{Args: []string{"--version"}, Code: daemon.ExitOK, Stdout: "Kubernetes v1.37.2\n"},
+		daemontest.Case{Args: []string{"--bogus"}, Code: daemon.ExitUsage, Stderr: "kube-controller-manager: unknown flag: --bogus"},
+		daemontest.Case{Args: []string{"--leader-elect=true", "--port=10252"}, Code: daemon.ExitUsage, Stderr: "unknown flag: --port"},
+		daemontest.Case{Args: []string{"--v=2", "extra-arg"}, Code: daemon.ExitUsage, Stderr: `unexpected arguments ["extra-arg"]`},
+		daemontest.Case{Args: []string{"--node-cidr-mask-size=big"}, Code: daemon.ExitUsage, Stderr: `invalid argument "big" for "--node-cidr-mask-size"`},
+	)
 }
 
 // TestBadValuesAreErrors: a value that cannot work fails (exit 1) before

@@ -1,23 +1,16 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"log/slog"
 	"strings"
 	"testing"
 
 	"github.com/kinc-dev/kinc/pkg/daemon"
+	"github.com/kinc-dev/kinc/pkg/daemon/daemontest"
 )
 
-// execute runs the command with klog left alone (it is process-global and
-// the tests run in parallel).
+// execute runs the command (see daemontest.Execute).
 func execute(args ...string) (code int, stdout, stderr string) {
-	c := command()
-	c.Klog = func(*slog.Logger, int) {}
-	var out, errOut bytes.Buffer
-	code = c.Execute(context.Background(), args, &out, &errOut)
-	return code, out.String(), errOut.String()
+	return daemontest.Execute(command(), args...)
 }
 
 // TestCommandLine: --help and --version exit 0 on stdout; an unknown flag
@@ -25,23 +18,14 @@ func execute(args ...string) (code int, stdout, stderr string) {
 // it, before anything runs.
 func TestCommandLine(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct {
-		args           []string
-		code           int
-		stdout, stderr string
-	}{
-		{[]string{"--help"}, daemon.ExitOK, "--leader-elect-lease-duration duration", ""},
-		{[]string{"-h"}, daemon.ExitOK, "--secure-port int", ""},
-		{[]string{"--version"}, daemon.ExitOK, "Kubernetes v1.37.2\n", ""},
-		{[]string{"--bogus"}, daemon.ExitUsage, "", "kube-scheduler: unknown flag: --bogus"},
-		{[]string{"--leader-elect=true", "--port=10251"}, daemon.ExitUsage, "", "unknown flag: --port"},
-		{[]string{"--v=2", "extra-arg"}, daemon.ExitUsage, "", `unexpected arguments ["extra-arg"]`},
-	} {
-		code, stdout, stderr := execute(tc.args...)
-		if code != tc.code || !strings.Contains(stdout, tc.stdout) || !strings.Contains(stderr, tc.stderr) {
-			t.Errorf("%q: code %d, stdout %q, stderr %q; want %d, %q, %q", tc.args, code, stdout, stderr, tc.code, tc.stdout, tc.stderr)
-		}
-	}
+	daemontest.Check(t, command,
+		daemontest.Case{Args: []string{"--help"}, Code: daemon.ExitOK, Stdout: "--leader-elect-lease-duration duration"},
+		daemontest.Case{Args: []string{"-h"}, Code: daemon.ExitOK, Stdout: "--secure-port int"},
+		daemontest.Case{Args: []string{"--version"}, Code: daemon.ExitOK, Stdout: "Kubernetes v1.37.2\n"},
+		daemontest.Case{Args: []string{"--bogus"}, Code: daemon.ExitUsage, Stderr: "kube-scheduler: unknown flag: --bogus"},
+		daemontest.Case{Args: []string{"--leader-elect=true", "--port=10251"}, Code: daemon.ExitUsage, Stderr: "unknown flag: --port"},
+		daemontest.Case{Args: []string{"--v=2", "extra-arg"}, Code: daemon.ExitUsage, Stderr: `unexpected arguments ["extra-arg"]`},
+	)
 }
 
 // TestBadConfigIsAnError: a configuration that cannot work fails (exit 1)

@@ -1,47 +1,31 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/kinc-dev/kinc/pkg/daemon"
+	"github.com/kinc-dev/kinc/pkg/daemon/daemontest"
 )
 
-// execute runs the command with klog left alone (it is process-global and
-// the tests run in parallel).
+// execute runs the command (see daemontest.Execute).
 func execute(args ...string) (code int, stdout, stderr string) {
-	c := command()
-	c.Klog = func(*slog.Logger, int) {}
-	var out, errOut bytes.Buffer
-	code = c.Execute(context.Background(), args, &out, &errOut)
-	return code, out.String(), errOut.String()
+	return daemontest.Execute(command(), args...)
 }
 
 // TestCommandLine: --help and --version exit 0 on stdout; an unknown flag
 // or a stray argument exits 2 naming it, before anything runs.
 func TestCommandLine(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct {
-		args           []string
-		code           int
-		stdout, stderr string
-	}{
-		{[]string{"--help"}, daemon.ExitOK, "--container-runtime-endpoint string", ""},
-		{[]string{"--version"}, daemon.ExitOK, "Kubernetes v1.37.2\n", ""},
-		{[]string{"--bogus"}, daemon.ExitUsage, "", "kubelet: unknown flag: --bogus"},
-		{[]string{"--fail-swap-on=false"}, daemon.ExitUsage, "", "unknown flag: --fail-swap-on"},
-		{[]string{"--v=2", "stray"}, daemon.ExitUsage, "", `unexpected arguments ["stray"]`},
-	} {
-		code, stdout, stderr := execute(tc.args...)
-		if code != tc.code || !strings.Contains(stdout, tc.stdout) || !strings.Contains(stderr, tc.stderr) {
-			t.Errorf("%q: code %d, stdout %q, stderr %q; want %d, %q, %q", tc.args, code, stdout, stderr, tc.code, tc.stdout, tc.stderr)
-		}
-	}
+	daemontest.Check(t, command,
+		daemontest.Case{Args: []string{"--help"}, Code: daemon.ExitOK, Stdout: "--container-runtime-endpoint string"},
+		daemontest.Case{Args: []string{"--version"}, Code: daemon.ExitOK, Stdout: "Kubernetes v1.37.2\n"},
+		daemontest.Case{Args: []string{"--bogus"}, Code: daemon.ExitUsage, Stderr: "kubelet: unknown flag: --bogus"},
+		daemontest.Case{Args: []string{"--fail-swap-on=false"}, Code: daemon.ExitUsage, Stderr: "unknown flag: --fail-swap-on"},
+		daemontest.Case{Args: []string{"--v=2", "stray"}, Code: daemon.ExitUsage, Stderr: `unexpected arguments ["stray"]`},
+	)
 }
 
 // TestRunRejectsBadInput: a bad configuration fails (exit 1) before the
