@@ -17,7 +17,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/kinc-dev/kinc/pkg/apiserver/apiservertest"
 )
@@ -111,10 +110,7 @@ func TestIntegrationKubeadmCommandLine(t *testing.T) {
 		t.Errorf("no self-signed serving pair in --cert-dir: %v", err)
 	}
 
-	client, err := kubernetes.NewForConfig(inst.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := inst.Client(t)
 	if _, err := client.CoreV1().Namespaces().Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "web"}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}

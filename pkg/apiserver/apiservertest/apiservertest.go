@@ -20,6 +20,7 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
 	"github.com/kinc-dev/kinc/pkg/apiserver/storage/storagetest"
@@ -243,4 +244,15 @@ func freePort(t testing.TB) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// Client returns a clientset on the instance's admin Config; it fails t
+// when one cannot be made.
+func (i *Instance) Client(t testing.TB) kubernetes.Interface {
+	t.Helper()
+	cs, err := kubernetes.NewForConfig(i.Config)
+	if err != nil {
+		t.Fatalf("clientset for %s: %v", i.URL, err)
+	}
+	return cs
 }

@@ -139,10 +139,7 @@ func setup(t *testing.T) (*apiservertest.Instance, kubernetes.Interface) {
 		t.Skip("integration test: starts etcd and kube-apiserver")
 	}
 	inst := apiservertest.Start(t, apiservertest.Options{})
-	client, err := kubernetes.NewForConfig(inst.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := inst.Client(t)
 	return inst, client
 }
 

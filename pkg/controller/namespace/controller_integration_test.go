@@ -32,10 +32,7 @@ func TestIntegrationNamespaceDeletion(t *testing.T) {
 		t.Skip("integration test: starts etcd and kube-apiserver")
 	}
 	inst := apiservertest.Start(t, apiservertest.Options{})
-	client, err := kubernetes.NewForConfig(inst.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := inst.Client(t)
 	meta, err := metadata.NewForConfig(inst.Config)
 	if err != nil {
 		t.Fatal(err)

@@ -27,10 +27,7 @@ func TestIntegrationPublisher(t *testing.T) {
 		t.Skip("integration test: starts etcd and kube-apiserver")
 	}
 	inst := apiservertest.Start(t, apiservertest.Options{})
-	client, err := kubernetes.NewForConfig(inst.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := inst.Client(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	cms := client.CoreV1().ConfigMaps

@@ -26,10 +26,7 @@ func TestIntegrationServiceAccounts(t *testing.T) {
 		t.Skip("integration test: starts etcd and kube-apiserver")
 	}
 	inst := apiservertest.Start(t, apiservertest.Options{})
-	client, err := kubernetes.NewForConfig(inst.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := inst.Client(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
