@@ -276,8 +276,8 @@ apiVersion: kind.x-k8s.io/v1alpha4
 kubeadmConfigPatches:
 - |
   kind: ClusterConfiguration
-  controllerManager:
-    extraArgs: {v: "4"}
+  dns:
+    imageTag: v1.11.3
 - |
   kind: KubeProxyConfiguration
   mode: ipvs
@@ -292,7 +292,7 @@ nodes:
 - role: control-plane
   labels:
     "bad key!": x
-`, wantErr: []string{`kubeadmConfigPatches[0]: ClusterConfiguration`, `unknown field "controllerManager"`,
+`, wantErr: []string{`kubeadmConfigPatches[0]: ClusterConfiguration`, `unknown field "dns"`,
 			`kubeadmConfigPatches[1]: kind "KubeProxyConfiguration"`, "kubeletExtraArgs max-pods not supported",
 			"containerdConfigPatches[0]: line 1: arrays of tables", `nodes[0].labels: key "bad key!"`}},
 		{name: "mount errors", doc: "kind: Cluster\napiVersion: kinc.dev/v1alpha4\nnodes:\n- extraMounts:\n  - {hostPath: /a, containerPath: rel, propagation: Sideways}\n", wantErr: []string{

@@ -6,8 +6,8 @@
 //
 // kubeadmConfigPatches are mapped onto what kinc runs (ParsePatches):
 // KubeletConfiguration patches onto the kubelet's config file,
-// ClusterConfiguration's apiServer.certSANs and apiServer/scheduler/etcd
-// extraArgs onto the certificates and static-pod flags, and
-// Init/JoinConfiguration's nodeRegistration.kubeletExtraArgs node-labels
-// onto node labels.
+// ClusterConfiguration's apiServer.certSANs and
+// apiServer/controllerManager/scheduler/etcd extraArgs onto the
+// certificates and static-pod flags, and Init/JoinConfiguration's
+// nodeRegistration.kubeletExtraArgs node-labels onto node labels.
 package config

@@ -20,11 +20,13 @@ type Patches struct {
 	Kubelet [][]byte
 	// CertSANs are extra apiserver certificate SANs.
 	CertSANs []string
-	// APIServerArgs, SchedulerArgs and EtcdArgs are extra flags of the
-	// static pods, by flag name without dashes; later patches win.
-	APIServerArgs map[string]string
-	SchedulerArgs map[string]string
-	EtcdArgs      map[string]string
+	// APIServerArgs, ControllerManagerArgs, SchedulerArgs and EtcdArgs are
+	// extra flags of the static pods, by flag name without dashes; later
+	// patches win.
+	APIServerArgs         map[string]string
+	ControllerManagerArgs map[string]string
+	SchedulerArgs         map[string]string
+	EtcdArgs              map[string]string
 	// InitNodeLabels and JoinNodeLabels come from InitConfiguration's and
 	// JoinConfiguration's nodeRegistration.kubeletExtraArgs node-labels: as
 	// with kubeadm, the first apply to the control-plane node, the second
@@ -68,7 +70,7 @@ func (p *Patches) add(doc string) error {
 	case tm.Kind == "":
 		return errors.New("the patch has no kind")
 	default:
-		return fmt.Errorf("kind %q (apiVersion %q) is not supported by kinc: it patches KubeletConfiguration, ClusterConfiguration (apiServer.certSANs, apiServer/scheduler/etcd.local extraArgs) and Init/JoinConfiguration (nodeRegistration.kubeletExtraArgs node-labels)", tm.Kind, tm.APIVersion)
+		return fmt.Errorf("kind %q (apiVersion %q) is not supported by kinc: it patches KubeletConfiguration, ClusterConfiguration (apiServer.certSANs, apiServer/controllerManager/scheduler/etcd.local extraArgs) and Init/JoinConfiguration (nodeRegistration.kubeletExtraArgs node-labels)", tm.Kind, tm.APIVersion)
 	}
 }
 
@@ -160,6 +162,9 @@ type clusterConfiguration struct {
 		CertSANs  []string  `json:"certSANs"`
 		ExtraArgs extraArgs `json:"extraArgs"`
 	} `json:"apiServer"`
+	ControllerManager struct {
+		ExtraArgs extraArgs `json:"extraArgs"`
+	} `json:"controllerManager"`
 	Scheduler struct {
 		ExtraArgs extraArgs `json:"extraArgs"`
 	} `json:"scheduler"`
@@ -173,10 +178,11 @@ type clusterConfiguration struct {
 func (p *Patches) addClusterConfiguration(doc string) error {
 	var c clusterConfiguration
 	if err := yaml.UnmarshalStrict([]byte(doc), &c); err != nil {
-		return fmt.Errorf("ClusterConfiguration: kinc maps only apiServer.certSANs and apiServer/scheduler/etcd.local extraArgs: %w", err)
+		return fmt.Errorf("ClusterConfiguration: kinc maps only apiServer.certSANs and apiServer/controllerManager/scheduler/etcd.local extraArgs: %w", err)
 	}
 	p.CertSANs = append(p.CertSANs, c.APIServer.CertSANs...)
 	p.APIServerArgs = mergeArgs(p.APIServerArgs, c.APIServer.ExtraArgs)
+	p.ControllerManagerArgs = mergeArgs(p.ControllerManagerArgs, c.ControllerManager.ExtraArgs)
 	p.SchedulerArgs = mergeArgs(p.SchedulerArgs, c.Scheduler.ExtraArgs)
 	p.EtcdArgs = mergeArgs(p.EtcdArgs, c.Etcd.Local.ExtraArgs)
 	return nil

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kinc-dev/kinc/pkg/apiserver/server"
 	"github.com/kinc-dev/kinc/pkg/cluster/config"
+	"github.com/kinc-dev/kinc/pkg/controller/manager"
 )
 
 func cluster(t *testing.T, doc string) (*config.Cluster, []Node) {
@@ -39,16 +40,25 @@ func cluster(t *testing.T, doc string) (*config.Cluster, []Node) {
 
 func TestFlagListsSortedAndInSyncWithAPIServer(t *testing.T) {
 	t.Parallel()
-	if !sort.StringsAreSorted(apiServerFlags) || !sort.StringsAreSorted(schedulerFlags) {
+	if !sort.StringsAreSorted(apiServerFlags) || !sort.StringsAreSorted(schedulerFlags) || !sort.StringsAreSorted(controllerManagerFlags) {
 		t.Fatal("flag lists must be sorted")
 	}
-	fs := pflag.NewFlagSet("kube-apiserver", pflag.ContinueOnError)
-	server.NewOptions().AddFlags(fs)
-	real := []string{"v"} // the daemon base's (pkg/daemon.Command), not the server's
-	fs.VisitAll(func(f *pflag.Flag) { real = append(real, f.Name) })
-	sort.Strings(real)
-	if strings.Join(real, ",") != strings.Join(apiServerFlags, ",") {
-		t.Fatalf("apiServerFlags out of date:\nhave %v\nwant %v", apiServerFlags, real)
+	for _, c := range []struct {
+		name     string
+		addFlags func(*pflag.FlagSet)
+		list     []string
+	}{
+		{"kube-apiserver", server.NewOptions().AddFlags, apiServerFlags},
+		{"kube-controller-manager", manager.NewOptions().AddFlags, controllerManagerFlags},
+	} {
+		fs := pflag.NewFlagSet(c.name, pflag.ContinueOnError)
+		c.addFlags(fs)
+		real := []string{"v"} // the daemon base's (pkg/daemon.Command), not the component's
+		fs.VisitAll(func(f *pflag.Flag) { real = append(real, f.Name) })
+		sort.Strings(real)
+		if strings.Join(real, ",") != strings.Join(c.list, ",") {
+			t.Errorf("%s flags out of date:\nhave %v\nwant %v", c.name, c.list, real)
+		}
 	}
 }
 
@@ -62,6 +72,8 @@ kubeadmConfigPatches:
   kind: ClusterConfiguration
   apiServer:
     extraArgs: {max-requests-inflight: "800", v: "4"}
+  controllerManager:
+    extraArgs: {controllers: "*,-podgc"}
   etcd:
     local:
       extraArgs: {snapshot-count: "5000"}
@@ -70,7 +82,7 @@ kubeadmConfigPatches:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) != 3 {
+	if len(files) != 4 {
 		t.Fatalf("%d files", len(files))
 	}
 	for _, f := range files {
@@ -105,11 +117,35 @@ kubeadmConfigPatches:
 					t.Errorf("etcd command lacks %s: %s", want, joined)
 				}
 			}
+		case "kube-controller-manager":
+			want := "kube-controller-manager --allocate-node-cidrs=true --authentication-kubeconfig=/etc/kubernetes/controller-manager.conf" +
+				" --authorization-kubeconfig=/etc/kubernetes/controller-manager.conf --bind-address=127.0.0.1" +
+				" --client-ca-file=/etc/kubernetes/pki/ca.crt --cluster-cidr=10.244.0.0/16 --cluster-name=kinc" +
+				" --cluster-signing-cert-file=/etc/kubernetes/pki/ca.crt --cluster-signing-key-file=/etc/kubernetes/pki/ca.key" +
+				" --controllers=*,-podgc --kubeconfig=/etc/kubernetes/controller-manager.conf --leader-elect=true" +
+				" --requestheader-client-ca-file=/etc/kubernetes/pki/front-proxy-ca.crt --root-ca-file=/etc/kubernetes/pki/ca.crt" +
+				" --service-account-private-key-file=/etc/kubernetes/pki/sa.key --service-cluster-ip-range=10.100.0.0/16" +
+				" --use-service-account-credentials=true"
+			if joined != want {
+				t.Errorf("controller-manager command\n got %s\nwant %s", joined, want)
+			}
+			if img := pod.Spec.Containers[0].Image; img != "registry.k8s.io/kube-controller-manager:v1.37.2" {
+				t.Errorf("image %s", img)
+			}
 		case "kube-scheduler":
 			if joined != "kube-scheduler --authentication-kubeconfig=/etc/kubernetes/scheduler.conf --authorization-kubeconfig=/etc/kubernetes/scheduler.conf --bind-address=127.0.0.1 --kubeconfig=/etc/kubernetes/scheduler.conf --leader-elect=true" {
 				t.Errorf("scheduler command %s", joined)
 			}
 		}
+	}
+}
+
+func TestUnknownControllerManagerFlag(t *testing.T) {
+	t.Parallel()
+	c, nodes := cluster(t, "kind: Cluster\napiVersion: kinc.dev/v1alpha4\nkubeadmConfigPatches:\n- |\n  kind: ClusterConfiguration\n  controllerManager:\n    extraArgs: {enable-hostpath-provisioner: \"true\"}\n")
+	_, err := StaticPods(c, nodes[0])
+	if err == nil || !strings.Contains(err.Error(), "controllerManager.extraArgs: --enable-hostpath-provisioner not implemented by kinc's kube-controller-manager") {
+		t.Fatalf("error %v", err)
 	}
 }
 

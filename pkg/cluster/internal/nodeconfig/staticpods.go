@@ -40,16 +40,35 @@ var schedulerFlags = []string{
 	"master", "secure-port", "tls-cert-file", "tls-private-key-file", "v",
 }
 
-// StaticPods renders etcd.yaml, kube-apiserver.yaml and kube-scheduler.yaml
-// for a control-plane node. Extra args from ClusterConfiguration patches
+// controllerManagerFlags are the flags kinc's kube-controller-manager
+// implements (pkg/controller/manager.Options.AddFlags, and v from
+// pkg/daemon.Command; a test keeps them in sync).
+var controllerManagerFlags = []string{
+	"allocate-node-cidrs", "authentication-kubeconfig", "authorization-kubeconfig", "bind-address", "cert-dir",
+	"client-ca-file", "cluster-cidr", "cluster-name", "cluster-signing-cert-file", "cluster-signing-key-file",
+	"concurrent-namespace-syncs", "controllers", "kube-api-burst", "kube-api-qps", "kubeconfig", "leader-elect",
+	"leader-elect-lease-duration", "leader-elect-renew-deadline", "leader-elect-resource-lock",
+	"leader-elect-resource-name", "leader-elect-resource-namespace", "leader-elect-retry-period",
+	"namespace-sync-period", "node-cidr-mask-size", "requestheader-client-ca-file", "root-ca-file", "secure-port",
+	"service-account-private-key-file", "service-cluster-ip-range", "tls-cert-file", "tls-private-key-file",
+	"use-service-account-credentials", "v",
+}
+
+// StaticPods renders etcd.yaml, kube-apiserver.yaml,
+// kube-controller-manager.yaml and kube-scheduler.yaml for a control-plane
+// node. Extra args from ClusterConfiguration patches
 // override or add flags; a flag the component does not implement is an
 // error naming it (etcd is the real etcd and checks its own flags).
 func StaticPods(cfg *config.Cluster, n Node) ([]File, error) {
-	var extra struct{ api, sched, etcd map[string]string }
+	var extra struct{ api, cm, sched, etcd map[string]string }
 	if n.Patches != nil {
 		extra.api, extra.sched, extra.etcd = n.Patches.APIServerArgs, n.Patches.SchedulerArgs, n.Patches.EtcdArgs
+		extra.cm = n.Patches.ControllerManagerArgs
 	}
 	if err := checkFlags("kube-apiserver", "apiServer", extra.api, apiServerFlags); err != nil {
+		return nil, err
+	}
+	if err := checkFlags("kube-controller-manager", "controllerManager", extra.cm, controllerManagerFlags); err != nil {
 		return nil, err
 	}
 	if err := checkFlags("kube-scheduler", "scheduler", extra.sched, schedulerFlags); err != nil {
@@ -90,6 +109,28 @@ func StaticPods(cfg *config.Cluster, n Node) ([]File, error) {
 		"tls-cert-file":              pki + "apiserver.crt",
 		"tls-private-key-file":       pki + "apiserver.key",
 	}
+	// As kubeadm renders it (kind's cluster name; no
+	// --enable-hostpath-provisioner: kinc has no volume controllers yet).
+	cmConf := "/etc/kubernetes/controller-manager.conf"
+	cm := map[string]string{
+		"allocate-node-cidrs":              "true",
+		"authentication-kubeconfig":        cmConf,
+		"authorization-kubeconfig":         cmConf,
+		"bind-address":                     "127.0.0.1",
+		"client-ca-file":                   pki + "ca.crt",
+		"cluster-cidr":                     cfg.Networking.PodSubnet,
+		"cluster-name":                     cfg.Name,
+		"cluster-signing-cert-file":        pki + "ca.crt",
+		"cluster-signing-key-file":         pki + "ca.key",
+		"controllers":                      "*,bootstrapsigner,tokencleaner",
+		"kubeconfig":                       cmConf,
+		"leader-elect":                     "true",
+		"requestheader-client-ca-file":     pki + "front-proxy-ca.crt",
+		"root-ca-file":                     pki + "ca.crt",
+		"service-account-private-key-file": pki + "sa.key",
+		"service-cluster-ip-range":         cfg.Networking.ServiceSubnet,
+		"use-service-account-credentials":  "true",
+	}
 	sched := map[string]string{
 		"authentication-kubeconfig": "/etc/kubernetes/scheduler.conf",
 		"authorization-kubeconfig":  "/etc/kubernetes/scheduler.conf",
@@ -103,6 +144,7 @@ func StaticPods(cfg *config.Cluster, n Node) ([]File, error) {
 	}{
 		{"etcd.yaml", "etcd", version.EtcdImage, etcd, extra.etcd},
 		{"kube-apiserver.yaml", "kube-apiserver", version.APIServerImage, api, extra.api},
+		{"kube-controller-manager.yaml", "kube-controller-manager", version.ControllerManagerImage, cm, extra.cm},
 		{"kube-scheduler.yaml", "kube-scheduler", version.SchedulerImage, sched, extra.sched},
 	}
 	var files []File
