@@ -334,7 +334,7 @@ func TestMultiNodeClusterFromKindConfigSurvivesRestarts(t *testing.T) {
 	}
 	manifests, err := m.node(cp, "ls", "/etc/kubernetes/manifests")
 	must(t, err)
-	if got := strings.Fields(manifests); !slices.Equal(got, []string{"etcd.yaml", "kube-apiserver.yaml", "kube-scheduler.yaml"}) {
+	if got := strings.Fields(manifests); !slices.Equal(got, []string{"etcd.yaml", "kube-apiserver.yaml", "kube-controller-manager.yaml", "kube-scheduler.yaml"}) {
 		t.Errorf("/etc/kubernetes/manifests holds %v", got)
 	}
 	if out, err := m.node(w1, "ls", "/etc/kubernetes/manifests"); err != nil || strings.TrimSpace(out) != "" {
