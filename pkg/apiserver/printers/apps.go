@@ -2,12 +2,14 @@ package printers
 
 import (
 	"fmt"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	extensionsv1beta1 "k8s.io/api/extensions/v1beta1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 func deploymentColumns() []metav1.TableColumnDefinition {
@@ -124,4 +126,32 @@ func printStatefulSet(ss *appsv1.StatefulSet, e *env) metav1.TableRow {
 		names,
 		images,
 	}}
+}
+
+func controllerRevisionColumns() []metav1.TableColumnDefinition {
+	return []metav1.TableColumnDefinition{
+		nameColumn(),
+		col("Controller", "string", "Controller of the object"),
+		col("Revision", "string", appsv1.ControllerRevision{}.SwaggerDoc()["revision"]),
+		ageColumn(),
+	}
+}
+
+// printControllerRevision: CONTROLLER is the controlling owner as
+// "<kind>.<group>/<name>" in lower case ("daemonset.apps/kube-proxy"), or
+// "<none>"; REVISION is the number itself (upstream declares the column a
+// string and prints an integer).
+func printControllerRevision(cr *appsv1.ControllerRevision, e *env) metav1.TableRow {
+	controller := "<none>"
+	if ref := metav1.GetControllerOf(cr); ref != nil {
+		controller = ref.Name
+		// An unparsable apiVersion cannot be stored (metadata validation
+		// parses it); the name alone is printed rather than failing the table.
+		if gv, err := schema.ParseGroupVersion(ref.APIVersion); err == nil {
+			if gk := gv.WithKind(ref.Kind).GroupKind(); !gk.Empty() {
+				controller = strings.ToLower(gk.String()) + "/" + ref.Name
+			}
+		}
+	}
+	return metav1.TableRow{Cells: []interface{}{cr.Name, controller, cr.Revision, e.since(cr.CreationTimestamp)}}
 }

@@ -110,6 +110,9 @@ func DaemonSets() Printer {
 func StatefulSets() Printer {
 	return newPrinter(statefulSetColumns(), func(l *appsv1.StatefulSetList) []appsv1.StatefulSet { return l.Items }, printStatefulSet)
 }
+func ControllerRevisions() Printer {
+	return newPrinter(controllerRevisionColumns(), func(l *appsv1.ControllerRevisionList) []appsv1.ControllerRevision { return l.Items }, printControllerRevision)
+}
 func Jobs() Printer {
 	return newPrinter(jobColumns(), func(l *batchv1.JobList) []batchv1.Job { return l.Items }, printJob)
 }
@@ -130,7 +133,7 @@ func ClusterRoleBindings() Printer {
 // default table, as upstream).
 func all() []Printer {
 	return []Printer{Pods(), Nodes(), Namespaces(), Services(), Endpoints(), ConfigMaps(), Secrets(), ServiceAccounts(),
-		Events(), EventsV1(), Deployments(), ReplicaSets(), DaemonSets(), StatefulSets(), Jobs(), CronJobs(), Leases(),
+		Events(), EventsV1(), Deployments(), ReplicaSets(), DaemonSets(), StatefulSets(), ControllerRevisions(), Jobs(), CronJobs(), Leases(),
 		RoleBindings(), ClusterRoleBindings()}
 }
 

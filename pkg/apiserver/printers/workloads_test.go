@@ -24,6 +24,11 @@ func selector() *metav1.LabelSelector {
 		MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "tier", Operator: metav1.LabelSelectorOpIn, Values: []string{"fe"}}}}
 }
 
+func withOwners(m metav1.ObjectMeta, refs ...metav1.OwnerReference) metav1.ObjectMeta {
+	m.OwnerReferences = refs
+	return m
+}
+
 func TestPrintApps(t *testing.T) {
 	tests := []struct {
 		name string
@@ -59,6 +64,15 @@ func TestPrintApps(t *testing.T) {
 			Spec:   appsv1.StatefulSetSpec{Replicas: ptr.To[int32](3), Template: template()},
 			Status: appsv1.StatefulSetStatus{Replicas: 2, ReadyReplicas: 1}},
 			[]interface{}{"db", "1/3", "2m", "app,proxy", "kinc/app:1,kinc/proxy:2"}},
+		{"controllerrevision", &appsv1.ControllerRevision{ObjectMeta: withOwners(objMeta("db-7d9f", time.Minute),
+			metav1.OwnerReference{APIVersion: "v1", Kind: "Pod", Name: "other"},
+			metav1.OwnerReference{APIVersion: "apps/v1", Kind: "StatefulSet", Name: "db", Controller: ptr.To(true)}), Revision: 2},
+			[]interface{}{"db-7d9f", "statefulset.apps/db", int64(2), "60s"}},
+		{"controllerrevision of a core kind", &appsv1.ControllerRevision{ObjectMeta: withOwners(objMeta("x", time.Minute),
+			metav1.OwnerReference{APIVersion: "v1", Kind: "Pod", Name: "p", Controller: ptr.To(true)})},
+			[]interface{}{"x", "pod/p", int64(0), "60s"}},
+		{"controllerrevision without controller", &appsv1.ControllerRevision{ObjectMeta: objMeta("y", time.Hour), Revision: 1},
+			[]interface{}{"y", "<none>", int64(1), "60m"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { checkCells(t, tc.obj, tc.want) })

@@ -2,6 +2,7 @@ package server
 
 import (
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry"
+	"github.com/kinc-dev/kinc/pkg/apiserver/registry/apps/controllerrevision"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/apps/daemonset"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/apps/deployment"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/apps/replicaset"
@@ -45,6 +46,7 @@ func resources(deps registry.Deps) []registry.Resource {
 		replicaset.Resource(deps),
 		daemonset.Resource(deps),
 		statefulset.Resource(deps),
+		controllerrevision.Resource(deps),
 		job.Resource(deps),
 		role.Resource(deps),
 		rolebinding.Resource(deps),
