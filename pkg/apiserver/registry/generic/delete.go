@@ -2,11 +2,13 @@ package generic
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/sets"
 
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry"
 	"github.com/kinc-dev/kinc/pkg/apiserver/storage"
@@ -24,9 +26,14 @@ const (
 // deletionGracePeriodSeconds) and kept: the second result is then false and
 // the first the updated object. Otherwise the object is removed and returned
 // (the caller decides whether to answer with it or with a Success status).
-// options' preconditions (uid, resourceVersion) must hold (409 otherwise);
-// its propagationPolicy is recorded as upstream does, with the orphan or
-// foregroundDeletion finalizer.
+// options' preconditions (uid, resourceVersion) must hold (409 otherwise).
+// Its propagationPolicy is recorded as upstream does for the garbage
+// collector: Orphan adds the orphan finalizer, Foreground the
+// foregroundDeletion finalizer, and each (and Background) removes the other
+// ones; without a policy the object's own finalizers decide. The finalizers
+// of an object already being deleted gracefully (a pod within its grace
+// period) no longer change; an object left without finalizers and without a
+// grace period is removed.
 func (s *Store) Delete(ctx context.Context, namespace, name string, options *metav1.DeleteOptions, dryRun bool) (runtime.Object, bool, error) {
 	if options == nil {
 		options = &metav1.DeleteOptions{}
@@ -55,54 +62,87 @@ func (s *Store) Delete(ctx context.Context, namespace, name string, options *met
 	if g, ok := s.Strategy.(registry.GracefulDeleter); ok {
 		graceful = g.CheckGracefulDelete(ctx, current, options)
 	}
-	finalizers := finalizersFor(m.GetFinalizers(), options.PropagationPolicy)
 	grace := int64(0)
 	if graceful && options.GracePeriodSeconds != nil {
 		grace = *options.GracePeriodSeconds
 	}
-	if (graceful && grace > 0) || len(finalizers) > 0 {
-		return s.markDeleting(ctx, namespace, name, preconditions, grace, finalizers, dryRun)
+	changed, _ := gcFinalizers(m.GetFinalizers(), options.PropagationPolicy)
+	if (graceful && grace > 0) || len(m.GetFinalizers()) > 0 || changed {
+		out, kept, err := s.markDeleting(ctx, namespace, name, preconditions, grace, options.PropagationPolicy, dryRun)
+		if !errors.Is(err, errDeleteNow) {
+			return out, kept, err
+		}
+		current = out // the finalizers are all gone: delete it now
 	}
 
 	if dryRun {
 		return current, true, nil
 	}
 	out := s.NewFunc()
-	if err := s.Storage.Delete(ctx, key, out, preconditions, nil); err != nil {
+	if err := s.Storage.Delete(ctx, key, out, preconditions, s.stillNoFinalizers(options.PropagationPolicy)); err != nil {
 		return nil, false, s.statusError(err, name)
 	}
 	s.release(ctx, out)
 	return out, true, nil
 }
 
-// finalizersFor returns the finalizers an object keeps when deleted with
-// policy: its own, plus the one recording a non-default policy.
-func finalizersFor(existing []string, policy *metav1.DeletionPropagation) []string {
-	out := append([]string(nil), existing...)
-	add := func(f string) {
-		for _, e := range out {
-			if e == f {
-				return
-			}
+// errDeleteNow is markDeleting's answer when the object is left with no
+// finalizer and no grace period: Delete removes it instead.
+var errDeleteNow = errors.New("delete now")
+
+// stillNoFinalizers is the storage's last check before an immediate
+// deletion: the object must not have gained finalizers (other than those
+// policy removes) since it was read, or it would go without them. The
+// conflict makes the client retry.
+func (s *Store) stillNoFinalizers(policy *metav1.DeletionPropagation) storage.ValidateObjectFunc {
+	return func(_ context.Context, obj runtime.Object) error {
+		m, err := accessor(obj)
+		if err != nil {
+			return err
 		}
-		out = append(out, f)
+		if _, fins := gcFinalizers(m.GetFinalizers(), policy); len(fins) > 0 {
+			return apierrors.NewConflict(s.Resource, m.GetName(), errors.New("the object gained finalizers while it was being deleted"))
+		}
+		return nil
 	}
-	if policy != nil {
-		switch *policy {
-		case metav1.DeletePropagationOrphan:
-			add(finalizerOrphan)
-		case metav1.DeletePropagationForeground:
-			add(finalizerForeground)
+}
+
+// gcFinalizers returns the finalizers an object keeps when deleted with
+// policy, and whether they differ from existing. As upstream's
+// deletionFinalizersForGarbageCollection: Orphan means the orphan
+// finalizer and not foregroundDeletion, Foreground the reverse, Background
+// neither; no policy keeps what the object has.
+func gcFinalizers(existing []string, policy *metav1.DeletionPropagation) (bool, []string) {
+	if policy == nil {
+		return false, existing
+	}
+	var out []string
+	for _, f := range existing {
+		if f != finalizerOrphan && f != finalizerForeground {
+			out = append(out, f)
 		}
 	}
-	return out
+	switch *policy {
+	case metav1.DeletePropagationOrphan:
+		out = append(out, finalizerOrphan)
+	case metav1.DeletePropagationForeground:
+		out = append(out, finalizerForeground)
+	}
+	if sets.New(out...).Equal(sets.New(existing...)) {
+		return false, existing
+	}
+	return true, out
 }
 
 // markDeleting sets deletionTimestamp (now + grace) and
 // deletionGracePeriodSeconds, as upstream's graceful deletion does: a second
-// delete may shorten the grace period, never lengthen it.
+// delete may shorten the grace period, never lengthen it. The finalizers
+// policy asks for are set unless the object is already within a grace
+// period; errDeleteNow means the object is left without finalizers or grace
+// period (the caller removes it).
 func (s *Store) markDeleting(ctx context.Context, namespace, name string, preconditions *storage.Preconditions,
-	grace int64, finalizers []string, dryRun bool) (runtime.Object, bool, error) {
+	grace int64, policy *metav1.DeletionPropagation, dryRun bool) (runtime.Object, bool, error) {
+	var last runtime.Object
 	mark := func(existing runtime.Object) (runtime.Object, error) {
 		m, err := accessor(existing)
 		if err != nil {
@@ -111,12 +151,20 @@ func (s *Store) markDeleting(ctx context.Context, namespace, name string, precon
 		if m.GetResourceVersion() == "" {
 			return nil, apierrors.NewNotFound(s.Resource, name)
 		}
-		m.SetFinalizers(finalizers)
-		now := s.Clock.Now()
-		deadline := metav1.NewTime(now.Add(time.Duration(grace) * time.Second))
-		if cur := m.GetDeletionGracePeriodSeconds(); m.GetDeletionTimestamp() != nil && cur != nil && *cur <= grace {
+		cur := m.GetDeletionGracePeriodSeconds()
+		pendingGrace := m.GetDeletionTimestamp() != nil && cur != nil && *cur > 0
+		if !pendingGrace {
+			_, fins := gcFinalizers(m.GetFinalizers(), policy)
+			m.SetFinalizers(fins)
+		}
+		if len(m.GetFinalizers()) == 0 && grace == 0 {
+			last = existing
+			return nil, errDeleteNow
+		}
+		if m.GetDeletionTimestamp() != nil && cur != nil && *cur <= grace {
 			return existing, nil
 		}
+		deadline := metav1.NewTime(s.Clock.Now().Add(time.Duration(grace) * time.Second))
 		if ts := m.GetDeletionTimestamp(); ts == nil || deadline.Before(ts) {
 			m.SetDeletionTimestamp(&deadline)
 		}
@@ -130,10 +178,17 @@ func (s *Store) markDeleting(ctx context.Context, namespace, name string, precon
 			return nil, false, err
 		}
 		out, err := mark(cur)
+		if errors.Is(err, errDeleteNow) {
+			return last, false, err
+		}
 		return out, false, s.statusError(err, name)
 	}
 	out := s.NewFunc()
-	if err := s.Storage.GuaranteedUpdate(ctx, s.Key(namespace, name), out, false, preconditions, mark); err != nil {
+	err := s.Storage.GuaranteedUpdate(ctx, s.Key(namespace, name), out, false, preconditions, mark)
+	if errors.Is(err, errDeleteNow) {
+		return last, false, err
+	}
+	if err != nil {
 		return nil, false, s.statusError(err, name)
 	}
 	return out, false, nil

@@ -188,3 +188,87 @@ func names(pods []corev1.Pod) []string {
 	}
 	return out
 }
+
+func TestDeletePropagationPolicySwitchesFinalizers(t *testing.T) {
+	s, _ := newStore(t)
+	policy := func(p metav1.DeletionPropagation) *metav1.DeleteOptions {
+		return &metav1.DeleteOptions{PropagationPolicy: &p}
+	}
+	// An orphaning deletion in progress becomes a foreground one; the
+	// object's own finalizers stay.
+	pod := newPod("default", "switch", nil)
+	pod.Finalizers = []string{"example.com/hold"}
+	mustCreate(t, s, pod)
+	if _, _, err := s.Delete(ctxT(t), "default", "switch", policy(metav1.DeletePropagationOrphan), false); err != nil {
+		t.Fatal(err)
+	}
+	out, deleted, err := s.Delete(ctxT(t), "default", "switch", policy(metav1.DeletePropagationForeground), false)
+	if got := out.(*corev1.Pod).Finalizers; err != nil || deleted || !slices.Equal(got, []string{"example.com/hold", "foregroundDeletion"}) {
+		t.Errorf("foreground after orphan: %v deleted %v finalizers %v", err, deleted, got)
+	}
+	// Without a policy the recorded one stays.
+	out, _, err = s.Delete(ctxT(t), "default", "switch", nil, false)
+	if got := out.(*corev1.Pod).Finalizers; err != nil || !slices.Equal(got, []string{"example.com/hold", "foregroundDeletion"}) {
+		t.Errorf("delete without a policy: %v finalizers %v", err, got)
+	}
+
+	// An object created with the orphan finalizer and deleted in the
+	// background goes at once; deleted without a policy, it is orphaned.
+	for _, tc := range []struct {
+		name    string
+		options *metav1.DeleteOptions
+		deleted bool
+	}{{"bg", policy(metav1.DeletePropagationBackground), true}, {"none", nil, false}} {
+		pod := newPod("default", tc.name, nil)
+		pod.Finalizers = []string{"orphan"}
+		mustCreate(t, s, pod)
+		_, deleted, err := s.Delete(ctxT(t), "default", tc.name, tc.options, false)
+		if err != nil || deleted != tc.deleted {
+			t.Errorf("delete %s of an object with the orphan finalizer: %v deleted %v, want %v", tc.name, err, deleted, tc.deleted)
+		}
+		_, err = s.Get(ctxT(t), "default", tc.name, nil)
+		if gone := apierrors.IsNotFound(err); gone != tc.deleted {
+			t.Errorf("after delete %s: get %v", tc.name, err)
+		}
+	}
+	// A dry run says what would happen and changes nothing.
+	pod = newPod("default", "dry", nil)
+	pod.Finalizers = []string{"orphan"}
+	stored := mustCreate(t, s, pod)
+	if _, deleted, err := s.Delete(ctxT(t), "default", "dry", policy(metav1.DeletePropagationBackground), true); err != nil || !deleted {
+		t.Errorf("dry-run background delete: %v deleted %v, want deleted", err, deleted)
+	}
+	if got := mustGet(t, s, "default", "dry"); got.ResourceVersion != stored.ResourceVersion {
+		t.Error("dry-run delete changed the object")
+	}
+}
+
+func TestDeletePolicyDuringGracePeriod(t *testing.T) {
+	s, _ := newStore(t)
+	pod := newPod("default", "bound", nil)
+	pod.Spec.NodeName = "n1"
+	mustCreate(t, s, pod)
+	orphan := metav1.DeletePropagationOrphan
+	thirty := int64(30)
+	out, deleted, err := s.Delete(ctxT(t), "default", "bound", &metav1.DeleteOptions{GracePeriodSeconds: &thirty, PropagationPolicy: &orphan}, false)
+	if err != nil || deleted || !slices.Equal(out.(*corev1.Pod).Finalizers, []string{"orphan"}) {
+		t.Fatalf("graceful orphan delete: %v deleted %v %+v", err, deleted, out.(*corev1.Pod).ObjectMeta)
+	}
+	// Within the grace period, a policy no longer changes the finalizers.
+	background := metav1.DeletePropagationBackground
+	out, _, err = s.Delete(ctxT(t), "default", "bound", &metav1.DeleteOptions{PropagationPolicy: &background}, false)
+	if err != nil || !slices.Equal(out.(*corev1.Pod).Finalizers, []string{"orphan"}) {
+		t.Errorf("background delete within the grace period: %v finalizers %v", err, out.(*corev1.Pod).Finalizers)
+	}
+	// The kubelet's final delete keeps it until the finalizer goes.
+	out, deleted, err = s.Delete(ctxT(t), "default", "bound", grace(0), false)
+	if err != nil || deleted || *out.(*corev1.Pod).DeletionGracePeriodSeconds != 0 {
+		t.Fatalf("final delete with a finalizer: %v deleted %v", err, deleted)
+	}
+	if _, _, err := s.Update(ctxT(t), "default", "bound", mutate(func(p *corev1.Pod) { p.Finalizers = nil }), UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(ctxT(t), "default", "bound", nil); !apierrors.IsNotFound(err) {
+		t.Errorf("pod still there after its finalizer went: %v", err)
+	}
+}
