@@ -11,7 +11,9 @@ import (
 	"github.com/spf13/pflag"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/kinc-dev/kinc/pkg/controller/deployment"
 	"github.com/kinc-dev/kinc/pkg/controller/namespace"
+	"github.com/kinc-dev/kinc/pkg/controller/replicaset"
 	"github.com/kinc-dev/kinc/pkg/daemon"
 	"github.com/kinc-dev/kinc/pkg/pki"
 )
@@ -77,6 +79,10 @@ type Options struct {
 	// namespace-controller's workers and resync period.
 	ConcurrentNamespaceSyncs int32
 	NamespaceSyncPeriod      time.Duration
+	// ConcurrentReplicaSetSyncs and ConcurrentDeploymentSyncs are the
+	// replicaset-controller's and deployment-controller's workers.
+	ConcurrentReplicaSetSyncs int32
+	ConcurrentDeploymentSyncs int32
 
 	// Identity is this instance's leader election identity (not a flag);
 	// empty means "<hostname>_<random UUID>", as upstream.
@@ -93,8 +99,10 @@ func NewOptions() *Options {
 		Controllers:           []string{"*"},
 		ClusterName:           "kubernetes",
 
-		ConcurrentNamespaceSyncs: namespace.DefaultConcurrentSyncs,
-		NamespaceSyncPeriod:      namespace.DefaultResyncPeriod,
+		ConcurrentNamespaceSyncs:  namespace.DefaultConcurrentSyncs,
+		NamespaceSyncPeriod:       namespace.DefaultResyncPeriod,
+		ConcurrentReplicaSetSyncs: replicaset.DefaultConcurrentSyncs,
+		ConcurrentDeploymentSyncs: deployment.DefaultConcurrentSyncs,
 	}
 }
 
@@ -131,6 +139,8 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.Int32Var(&o.NodeCIDRMaskSize, "node-cidr-mask-size", o.NodeCIDRMaskSize, "Mask size for node cidr in cluster. Default is 24 for IPv4 and 64 for IPv6.")
 	fs.Int32Var(&o.ConcurrentNamespaceSyncs, "concurrent-namespace-syncs", o.ConcurrentNamespaceSyncs, "The number of namespace objects that are allowed to sync concurrently. Larger number = more responsive namespace termination, but more CPU (and network) load")
 	fs.DurationVar(&o.NamespaceSyncPeriod, "namespace-sync-period", o.NamespaceSyncPeriod, "The period for syncing namespace life-cycle updates")
+	fs.Int32Var(&o.ConcurrentReplicaSetSyncs, "concurrent-replicaset-syncs", o.ConcurrentReplicaSetSyncs, "The number of replica sets that are allowed to sync concurrently. Larger number = more responsive replica management, but more CPU (and network) load")
+	fs.Int32Var(&o.ConcurrentDeploymentSyncs, "concurrent-deployment-syncs", o.ConcurrentDeploymentSyncs, "The number of deployment objects that are allowed to sync concurrently. Larger number = more responsive deployments, but more CPU (and network) load")
 }
 
 // implemented returns the canonical names of the controllers kinc has.
@@ -163,6 +173,12 @@ func (o *Options) Validate() error {
 	}
 	if o.ConcurrentNamespaceSyncs < 1 {
 		add(fmt.Errorf("--concurrent-namespace-syncs %d must be at least 1", o.ConcurrentNamespaceSyncs))
+	}
+	if o.ConcurrentReplicaSetSyncs < 1 {
+		add(fmt.Errorf("--concurrent-replicaset-syncs %d must be at least 1", o.ConcurrentReplicaSetSyncs))
+	}
+	if o.ConcurrentDeploymentSyncs < 1 {
+		add(fmt.Errorf("--concurrent-deployment-syncs %d must be at least 1", o.ConcurrentDeploymentSyncs))
 	}
 	if o.NamespaceSyncPeriod <= 0 {
 		add(fmt.Errorf("--namespace-sync-period %s must be positive", o.NamespaceSyncPeriod))
