@@ -114,6 +114,19 @@ type Deps struct {
 	Kubelet KubeletClientConfig
 	// Clock stamps what the server writes on its own (deletion times).
 	Clock clock.PassiveClock
+	// DefaultTolerationSeconds are --default-not-ready-toleration-seconds
+	// and --default-unreachable-toleration-seconds, the tolerationSeconds
+	// of the tolerations the DefaultTolerationSeconds admission plugin
+	// gives pods; nil means upstream's default, 300 each.
+	DefaultTolerationSeconds *TolerationSeconds
+}
+
+// TolerationSeconds are the tolerationSeconds of the NoExecute tolerations
+// of the node.kubernetes.io/not-ready and node.kubernetes.io/unreachable
+// taints that pods get by default. Negative values are allowed, as
+// upstream: a pod with one is evicted at once.
+type TolerationSeconds struct {
+	NotReady, Unreachable int64
 }
 
 // KubeletClientConfig holds the client certificate the apiserver presents

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/kinc-dev/kinc/pkg/apiserver/registry/core/pod"
 )
 
 // Options are kube-apiserver's flags, with upstream's names and defaults.
@@ -40,6 +42,14 @@ type Options struct {
 	KubeletClientCertificate string
 	KubeletClientKey         string
 
+	// DefaultNotReadyTolerationSeconds and
+	// DefaultUnreachableTolerationSeconds are the tolerationSeconds of the
+	// NoExecute tolerations of node.kubernetes.io/not-ready and
+	// node.kubernetes.io/unreachable that the DefaultTolerationSeconds
+	// admission plugin gives every pod without one (300 each, as upstream).
+	DefaultNotReadyTolerationSeconds    int64
+	DefaultUnreachableTolerationSeconds int64
+
 	Profiling bool
 }
 
@@ -56,6 +66,9 @@ func NewOptions() *Options {
 		MaxRequestsInflight:         400,
 		MaxMutatingRequestsInflight: 200,
 		Profiling:                   true,
+
+		DefaultNotReadyTolerationSeconds:    pod.DefaultTolerationSeconds,
+		DefaultUnreachableTolerationSeconds: pod.DefaultTolerationSeconds,
 	}
 }
 
@@ -82,6 +95,8 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.MaxMutatingRequestsInflight, "max-mutating-requests-inflight", o.MaxMutatingRequestsInflight, "The maximum number of mutating requests in flight at a given time. 0 means no limit.")
 	fs.StringVar(&o.KubeletClientCertificate, "kubelet-client-certificate", o.KubeletClientCertificate, "Path to a client cert file for TLS to kubelets.")
 	fs.StringVar(&o.KubeletClientKey, "kubelet-client-key", o.KubeletClientKey, "Path to a client key file for TLS to kubelets.")
+	fs.Int64Var(&o.DefaultNotReadyTolerationSeconds, "default-not-ready-toleration-seconds", o.DefaultNotReadyTolerationSeconds, "Indicates the tolerationSeconds of the toleration for notReady:NoExecute that is added by default to every pod that does not already have such a toleration.")
+	fs.Int64Var(&o.DefaultUnreachableTolerationSeconds, "default-unreachable-toleration-seconds", o.DefaultUnreachableTolerationSeconds, "Indicates the tolerationSeconds of the toleration for unreachable:NoExecute that is added by default to every pod that does not already have such a toleration.")
 	fs.BoolVar(&o.Profiling, "profiling", o.Profiling, "Enable profiling via web interface host:port/debug/pprof/")
 }
 

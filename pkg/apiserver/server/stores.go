@@ -67,7 +67,9 @@ func newDeps(opts *Options, stores func(schema.GroupVersionResource) registry.St
 		return registry.Deps{}, fmt.Errorf("--service-cluster-ip-range: %w", err)
 	}
 	return registry.Deps{ServiceClusterIPRange: cidr, Stores: stores, Clock: clk,
-		Kubelet: registry.KubeletClientConfig{CertFile: opts.KubeletClientCertificate, KeyFile: opts.KubeletClientKey}}, nil
+		Kubelet: registry.KubeletClientConfig{CertFile: opts.KubeletClientCertificate, KeyFile: opts.KubeletClientKey},
+		DefaultTolerationSeconds: &registry.TolerationSeconds{
+			NotReady: opts.DefaultNotReadyTolerationSeconds, Unreachable: opts.DefaultUnreachableTolerationSeconds}}, nil
 }
 
 func newStoreSet(opts *Options, etcd *clientv3.Client, clk clock.WithTicker, log *slog.Logger) (*storeSet, error) {

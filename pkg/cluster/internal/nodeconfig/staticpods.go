@@ -25,6 +25,7 @@ type File struct {
 // a test keeps them in sync).
 var apiServerFlags = []string{
 	"advertise-address", "anonymous-auth", "authorization-mode", "bind-address", "client-ca-file",
+	"default-not-ready-toleration-seconds", "default-unreachable-toleration-seconds",
 	"etcd-cafile", "etcd-certfile", "etcd-compaction-interval", "etcd-keyfile", "etcd-prefix", "etcd-servers",
 	"kubelet-client-certificate", "kubelet-client-key", "max-mutating-requests-inflight", "max-requests-inflight", "profiling",
 	"secure-port", "service-cluster-ip-range", "tls-cert-file", "tls-private-key-file", "token-auth-file", "v",

@@ -4,6 +4,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/utils/ptr"
 
+	"github.com/kinc-dev/kinc/pkg/apiserver/registry"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/core/podspec"
 )
 
@@ -14,9 +15,15 @@ const (
 	systemNodeCritical    = 2000001000
 )
 
-// defaultTolerationSeconds is what the DefaultTolerationSeconds admission
-// plugin gives pods for node.kubernetes.io/not-ready and unreachable.
-const defaultTolerationSeconds = 300
+// DefaultTolerationSeconds is upstream's default of
+// --default-not-ready-toleration-seconds and
+// --default-unreachable-toleration-seconds.
+const DefaultTolerationSeconds = 300
+
+// DefaultTolerations returns upstream's defaults: 300 s for both taints.
+func DefaultTolerations() registry.TolerationSeconds {
+	return registry.TolerationSeconds{NotReady: DefaultTolerationSeconds, Unreachable: DefaultTolerationSeconds}
+}
 
 // SetDefaults applies upstream's Pod defaults: the PodSpec defaults
 // (podspec.SetDefaultsPodSpec) plus the pod-only ones of SetDefaults_Pod —
@@ -59,8 +66,8 @@ func SetDefaults(pod *corev1.Pod) {
 // admitCreate applies what upstream's mutating admission plugins do to a new
 // pod: serviceAccountName "default" (ServiceAccount), priority and
 // preemptionPolicy (Priority, for the built-in classes or none), and the
-// not-ready/unreachable tolerations (DefaultTolerationSeconds).
-func admitCreate(pod *corev1.Pod) {
+// not-ready/unreachable tolerations (DefaultTolerationSeconds, with ts).
+func admitCreate(pod *corev1.Pod, ts registry.TolerationSeconds) {
 	if pod.Spec.ServiceAccountName == "" {
 		pod.Spec.ServiceAccountName = "default"
 		pod.Spec.DeprecatedServiceAccount = "default"
@@ -78,12 +85,16 @@ func admitCreate(pod *corev1.Pod) {
 	if pod.Spec.PreemptionPolicy == nil {
 		pod.Spec.PreemptionPolicy = ptr.To(corev1.PreemptLowerPriority)
 	}
-	addDefaultTolerations(pod)
+	addDefaultTolerations(pod, ts)
 }
 
-// addDefaultTolerations adds NoExecute tolerations for the not-ready and
-// unreachable taints unless the pod already tolerates them.
-func addDefaultTolerations(pod *corev1.Pod) {
+// addDefaultTolerations is the DefaultTolerationSeconds admission plugin,
+// on create and update as upstream: it adds a NoExecute toleration of
+// node.kubernetes.io/not-ready for ts.NotReady seconds, and one of
+// node.kubernetes.io/unreachable for ts.Unreachable seconds, unless the pod
+// already tolerates that taint's NoExecute effect (a toleration with that
+// key or no key, and effect NoExecute or none), whatever its seconds.
+func addDefaultTolerations(pod *corev1.Pod, ts registry.TolerationSeconds) {
 	var notReady, unreachable bool
 	for _, t := range pod.Spec.Tolerations {
 		noExecute := t.Effect == corev1.TaintEffectNoExecute || t.Effect == ""
@@ -94,18 +105,18 @@ func addDefaultTolerations(pod *corev1.Pod) {
 			unreachable = true
 		}
 	}
-	add := func(key string) {
+	add := func(key string, seconds int64) {
 		pod.Spec.Tolerations = append(pod.Spec.Tolerations, corev1.Toleration{
 			Key:               key,
 			Operator:          corev1.TolerationOpExists,
 			Effect:            corev1.TaintEffectNoExecute,
-			TolerationSeconds: ptr.To[int64](defaultTolerationSeconds),
+			TolerationSeconds: ptr.To(seconds),
 		})
 	}
 	if !notReady {
-		add(corev1.TaintNodeNotReady)
+		add(corev1.TaintNodeNotReady, ts.NotReady)
 	}
 	if !unreachable {
-		add(corev1.TaintNodeUnreachable)
+		add(corev1.TaintNodeUnreachable, ts.Unreachable)
 	}
 }

@@ -10,14 +10,19 @@ import (
 
 // Resource describes core/v1 Pods, with the binding and log subresources
 // (log reaches the node's kubelet with deps.Kubelet, finding the node
-// through deps.Stores).
+// through deps.Stores); created and updated pods get the default
+// tolerations of deps.DefaultTolerationSeconds (upstream's when nil).
 func Resource(deps registry.Deps) registry.Resource {
+	ts := DefaultTolerations()
+	if deps.DefaultTolerationSeconds != nil {
+		ts = *deps.DefaultTolerationSeconds
+	}
 	return registry.Resource{
 		GVK: corev1.SchemeGroupVersion.WithKind("Pod"), Name: "pods", Singular: "pod",
 		ShortNames: []string{"po"}, Categories: []string{"all"}, Namespaced: true,
 		Verbs: registry.AllVerbs, KeyRoot: "/pods",
 		NewFunc: func() runtime.Object { return &corev1.Pod{} }, NewList: func() runtime.Object { return &corev1.PodList{} },
-		Attrs: GetAttrs, Strategy: NewStrategy(),
+		Attrs: GetAttrs, Strategy: NewStrategy(ts),
 		StatusStrategy: NewStatusStrategy(),
 		Table:          printers.Pods(),
 		Subresources:   []registry.Subresource{bindingSubresource(), logSubresource(deps)},

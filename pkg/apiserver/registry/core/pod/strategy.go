@@ -20,20 +20,28 @@ const (
 	podDeletionCostAnnotation = "controller.kubernetes.io/pod-deletion-cost"
 )
 
-type strategy struct{}
+// strategy is the pod strategy; tolerations are the tolerationSeconds
+// of the DefaultTolerationSeconds admission plugin.
+type strategy struct {
+	tolerations registry.TolerationSeconds
+}
 
-// NewStrategy returns the strategy for writes to pods. It also implements
-// registry.GracefulDeleter. Pods do not track metadata.generation here.
-func NewStrategy() registry.Strategy { return strategy{} }
+// NewStrategy returns the strategy for writes to pods, whose admission-time
+// defaults give the not-ready and unreachable tolerations the seconds of
+// ts. It also implements registry.GracefulDeleter. Pods do not track
+// metadata.generation here.
+func NewStrategy(ts registry.TolerationSeconds) registry.Strategy {
+	return strategy{tolerations: ts}
+}
 
 var _ registry.GracefulDeleter = strategy{}
 
 // PrepareForCreate resets status to phase Pending with the computed QoS
 // class, and applies defaults and the admission-time defaults.
-func (strategy) PrepareForCreate(_ context.Context, obj runtime.Object) {
+func (s strategy) PrepareForCreate(_ context.Context, obj runtime.Object) {
 	pod := regutil.Cast[*corev1.Pod](obj)
 	SetDefaults(pod)
-	admitCreate(pod)
+	admitCreate(pod, s.tolerations)
 	pod.Status = corev1.PodStatus{Phase: corev1.PodPending, QOSClass: ComputeQOS(pod)}
 }
 
@@ -52,8 +60,9 @@ func (strategy) Validate(_ context.Context, obj runtime.Object) field.ErrorList 
 }
 
 // PrepareForUpdate keeps the stored status, priority and preemption policy
-// (as the Priority admission plugin does) and re-applies defaults.
-func (strategy) PrepareForUpdate(_ context.Context, obj, old runtime.Object) {
+// (as the Priority admission plugin does) and re-applies defaults, the
+// DefaultTolerationSeconds plugin's included (it admits updates too).
+func (s strategy) PrepareForUpdate(_ context.Context, obj, old runtime.Object) {
 	pod, oldPod := regutil.Cast[*corev1.Pod](obj), regutil.Cast[*corev1.Pod](old)
 	pod.Status = oldPod.Status
 	SetDefaults(pod)
@@ -63,7 +72,7 @@ func (strategy) PrepareForUpdate(_ context.Context, obj, old runtime.Object) {
 	if oldPod.Spec.PreemptionPolicy != nil {
 		pod.Spec.PreemptionPolicy = oldPod.Spec.PreemptionPolicy
 	}
-	addDefaultTolerations(pod)
+	addDefaultTolerations(pod, s.tolerations)
 }
 
 // ValidateUpdate validates the new pod and that only the mutable parts of

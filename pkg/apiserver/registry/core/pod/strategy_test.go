@@ -31,7 +31,7 @@ func TestPrepareForCreateDefaults(t *testing.T) {
 	pod := newPod()
 	pod.Status.Phase = corev1.PodRunning
 	pod.Status.PodIP = "10.0.0.1"
-	NewStrategy().PrepareForCreate(context.Background(), pod)
+	NewStrategy(DefaultTolerations()).PrepareForCreate(context.Background(), pod)
 
 	want := corev1.PodSpec{
 		Containers: []corev1.Container{{
@@ -57,7 +57,7 @@ func TestPrepareForCreateDefaults(t *testing.T) {
 	if d := cmp.Diff(wantStatus, pod.Status); d != "" {
 		t.Errorf("status mismatch (-want +got):\n%s", d)
 	}
-	if errs := NewStrategy().Validate(context.Background(), pod); len(errs) != 0 {
+	if errs := NewStrategy(DefaultTolerations()).Validate(context.Background(), pod); len(errs) != 0 {
 		t.Errorf("defaulted pod invalid: %v", errs)
 	}
 }
@@ -70,7 +70,7 @@ func TestContainerDefaults(t *testing.T) {
 	pod.Spec.Containers[0].LivenessProbe = &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Port: intstr.FromInt32(80)}}}
 	pod.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "NODE", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "spec.nodeName"}}}}
 	pod.Spec.Volumes = []corev1.Volume{{Name: "scratch"}, {Name: "cfg", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: "cfg"}}}}}
-	NewStrategy().PrepareForCreate(context.Background(), pod)
+	NewStrategy(DefaultTolerations()).PrepareForCreate(context.Background(), pod)
 
 	c := pod.Spec.Containers[0]
 	if c.ImagePullPolicy != corev1.PullIfNotPresent {
@@ -105,7 +105,7 @@ func TestAdmissionDefaults(t *testing.T) {
 	pod.Spec.ServiceAccountName = "builder"
 	pod.Spec.PriorityClassName = "system-node-critical"
 	pod.Spec.Tolerations = []corev1.Toleration{{Operator: corev1.TolerationOpExists}}
-	NewStrategy().PrepareForCreate(context.Background(), pod)
+	NewStrategy(DefaultTolerations()).PrepareForCreate(context.Background(), pod)
 	if pod.Spec.ServiceAccountName != "builder" || pod.Spec.DeprecatedServiceAccount != "builder" {
 		t.Errorf("service account = %q/%q", pod.Spec.ServiceAccountName, pod.Spec.DeprecatedServiceAccount)
 	}
@@ -148,7 +148,7 @@ func TestComputeQOS(t *testing.T) {
 			for i, r := range tc.containers {
 				pod.Spec.Containers = append(pod.Spec.Containers, corev1.Container{Name: string(rune('a' + i)), Image: "x", Resources: r})
 			}
-			NewStrategy().PrepareForCreate(context.Background(), pod)
+			NewStrategy(DefaultTolerations()).PrepareForCreate(context.Background(), pod)
 			if pod.Status.QOSClass != tc.want {
 				t.Errorf("qos = %q, want %q", pod.Status.QOSClass, tc.want)
 			}
@@ -181,7 +181,7 @@ func TestCheckGracefulDelete(t *testing.T) {
 			pod.Status.Phase = tc.phase
 			pod.Spec.TerminationGracePeriodSeconds = tc.podGrace
 			opts := &metav1.DeleteOptions{GracePeriodSeconds: tc.reqGrace}
-			if !NewStrategy().(registry.GracefulDeleter).CheckGracefulDelete(context.Background(), pod, opts) {
+			if !NewStrategy(DefaultTolerations()).(registry.GracefulDeleter).CheckGracefulDelete(context.Background(), pod, opts) {
 				t.Fatal("not graceful")
 			}
 			if *opts.GracePeriodSeconds != tc.want {
@@ -199,7 +199,7 @@ func TestGetAttrs(t *testing.T) {
 	pod.Labels = map[string]string{"app": "web"}
 	pod.Spec.NodeName = "n1"
 	pod.Spec.HostNetwork = true
-	NewStrategy().PrepareForCreate(context.Background(), pod)
+	NewStrategy(DefaultTolerations()).PrepareForCreate(context.Background(), pod)
 	pod.Status.PodIPs = []corev1.PodIP{{IP: "10.244.0.5"}}
 	pod.Status.NominatedNodeName = "n2"
 	l, f, err := GetAttrs(pod)

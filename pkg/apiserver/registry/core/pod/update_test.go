@@ -16,7 +16,7 @@ import (
 // stored returns a pod as it is after create.
 func stored() *corev1.Pod {
 	pod := newPod()
-	NewStrategy().PrepareForCreate(context.Background(), pod)
+	NewStrategy(DefaultTolerations()).PrepareForCreate(context.Background(), pod)
 	pod.ResourceVersion = "5"
 	return pod
 }
@@ -26,7 +26,7 @@ func update(t *testing.T, mutate func(*corev1.Pod)) (*corev1.Pod, field.ErrorLis
 	old := stored()
 	pod := old.DeepCopy()
 	mutate(pod)
-	s := NewStrategy()
+	s := NewStrategy(DefaultTolerations())
 	s.PrepareForUpdate(context.Background(), pod, old)
 	return pod, s.ValidateUpdate(context.Background(), pod, old)
 }
@@ -128,7 +128,7 @@ func TestTolerationModified(t *testing.T) {
 	old.Spec.Tolerations = append(old.Spec.Tolerations, corev1.Toleration{Key: "dedicated", Operator: corev1.TolerationOpExists})
 	pod := old.DeepCopy()
 	pod.Spec.Tolerations[2].Key = "other"
-	s := NewStrategy()
+	s := NewStrategy(DefaultTolerations())
 	s.PrepareForUpdate(context.Background(), pod, old)
 	Expect(t, s.ValidateUpdate(context.Background(), pod, old), E(field.ErrorTypeForbidden, "spec.tolerations"))
 }

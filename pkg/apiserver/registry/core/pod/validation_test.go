@@ -18,7 +18,7 @@ func validate(t *testing.T, mutate func(*corev1.Pod)) field.ErrorList {
 	t.Helper()
 	pod := newPod()
 	mutate(pod)
-	s := NewStrategy()
+	s := NewStrategy(DefaultTolerations())
 	s.PrepareForCreate(context.Background(), pod)
 	return s.Validate(context.Background(), pod)
 }
