@@ -12,6 +12,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/kinc-dev/kinc/pkg/controller/deployment"
+	"github.com/kinc-dev/kinc/pkg/controller/job"
 	"github.com/kinc-dev/kinc/pkg/controller/namespace"
 	"github.com/kinc-dev/kinc/pkg/controller/replicaset"
 	"github.com/kinc-dev/kinc/pkg/daemon"
@@ -83,6 +84,8 @@ type Options struct {
 	// replicaset-controller's and deployment-controller's workers.
 	ConcurrentReplicaSetSyncs int32
 	ConcurrentDeploymentSyncs int32
+	// ConcurrentJobSyncs is the job-controller's workers.
+	ConcurrentJobSyncs int32
 
 	// Identity is this instance's leader election identity (not a flag);
 	// empty means "<hostname>_<random UUID>", as upstream.
@@ -103,6 +106,7 @@ func NewOptions() *Options {
 		NamespaceSyncPeriod:       namespace.DefaultResyncPeriod,
 		ConcurrentReplicaSetSyncs: replicaset.DefaultConcurrentSyncs,
 		ConcurrentDeploymentSyncs: deployment.DefaultConcurrentSyncs,
+		ConcurrentJobSyncs:        job.DefaultConcurrentSyncs,
 	}
 }
 
@@ -141,6 +145,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.NamespaceSyncPeriod, "namespace-sync-period", o.NamespaceSyncPeriod, "The period for syncing namespace life-cycle updates")
 	fs.Int32Var(&o.ConcurrentReplicaSetSyncs, "concurrent-replicaset-syncs", o.ConcurrentReplicaSetSyncs, "The number of replica sets that are allowed to sync concurrently. Larger number = more responsive replica management, but more CPU (and network) load")
 	fs.Int32Var(&o.ConcurrentDeploymentSyncs, "concurrent-deployment-syncs", o.ConcurrentDeploymentSyncs, "The number of deployment objects that are allowed to sync concurrently. Larger number = more responsive deployments, but more CPU (and network) load")
+	fs.Int32Var(&o.ConcurrentJobSyncs, "concurrent-job-syncs", o.ConcurrentJobSyncs, "The number of job objects that are allowed to sync concurrently. Larger number = more responsive jobs, but more CPU (and network) load")
 }
 
 // implemented returns the canonical names of the controllers kinc has.
@@ -179,6 +184,9 @@ func (o *Options) Validate() error {
 	}
 	if o.ConcurrentDeploymentSyncs < 1 {
 		add(fmt.Errorf("--concurrent-deployment-syncs %d must be at least 1", o.ConcurrentDeploymentSyncs))
+	}
+	if o.ConcurrentJobSyncs < 1 {
+		add(fmt.Errorf("--concurrent-job-syncs %d must be at least 1", o.ConcurrentJobSyncs))
 	}
 	if o.NamespaceSyncPeriod <= 0 {
 		add(fmt.Errorf("--namespace-sync-period %s must be positive", o.NamespaceSyncPeriod))
