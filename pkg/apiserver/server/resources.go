@@ -7,6 +7,7 @@ import (
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/apps/deployment"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/apps/replicaset"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/apps/statefulset"
+	"github.com/kinc-dev/kinc/pkg/apiserver/registry/batch/cronjob"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/batch/job"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/coordination/lease"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/core/configmap"
@@ -48,6 +49,7 @@ func resources(deps registry.Deps) []registry.Resource {
 		statefulset.Resource(deps),
 		controllerrevision.Resource(deps),
 		job.Resource(deps),
+		cronjob.Resource(deps),
 		role.Resource(deps),
 		rolebinding.Resource(deps),
 		clusterrole.Resource(deps),

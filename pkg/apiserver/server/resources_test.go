@@ -139,11 +139,11 @@ func TestResourcesUnique(t *testing.T) {
 // TestDiscoveryFromResources checks that the discovery documents derived
 // from the list are those of testdata/discovery.golden (KINC_UPDATE_GOLDEN=1
 // rewrites it): the 20 resources served when the registry packages came to
-// own their descriptors, and controllerrevisions.
+// own their descriptors, controllerrevisions and cronjobs.
 func TestDiscoveryFromResources(t *testing.T) {
 	ds := testResources(t)
-	if len(ds) != 21 {
-		t.Errorf("%d resources, want 21", len(ds))
+	if len(ds) != 22 {
+		t.Errorf("%d resources, want 22", len(ds))
 	}
 	var hs []*handlers.Resource
 	for i := range ds {

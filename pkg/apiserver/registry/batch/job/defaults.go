@@ -47,15 +47,7 @@ func SetDefaults(job *batchv1.Job) {
 	if spec.Suspend == nil {
 		spec.Suspend = ptr.To(false)
 	}
-	if pfp := spec.PodFailurePolicy; pfp != nil {
-		for i := range pfp.Rules {
-			for j := range pfp.Rules[i].OnPodConditions {
-				if c := &pfp.Rules[i].OnPodConditions[j]; c.Status == "" {
-					c.Status = corev1.ConditionTrue
-				}
-			}
-		}
-	}
+	defaultPodFailurePolicy(spec.PodFailurePolicy)
 	if spec.PodReplacementPolicy == nil {
 		if spec.PodFailurePolicy != nil {
 			spec.PodReplacementPolicy = ptr.To(batchv1.Failed)
@@ -67,6 +59,30 @@ func SetDefaults(job *batchv1.Job) {
 		spec.ManualSelector = ptr.To(false)
 	}
 	podspec.SetDefaultsPodTemplateSpec(&spec.Template)
+}
+
+// SetTemplateDefaults applies to the spec of a CronJob's job template the
+// defaults upstream gives it: the pod failure policy's condition status and
+// the pod template's, not a Job's own (completions, parallelism, … stay
+// unset until a Job is made from the template).
+func SetTemplateDefaults(spec *batchv1.JobSpec) {
+	defaultPodFailurePolicy(spec.PodFailurePolicy)
+	podspec.SetDefaultsPodTemplateSpec(&spec.Template)
+}
+
+// defaultPodFailurePolicy sets the status of onPodConditions patterns to
+// True when unset.
+func defaultPodFailurePolicy(pfp *batchv1.PodFailurePolicy) {
+	if pfp == nil {
+		return
+	}
+	for i := range pfp.Rules {
+		for j := range pfp.Rules[i].OnPodConditions {
+			if c := &pfp.Rules[i].OnPodConditions[j]; c.Status == "" {
+				c.Status = corev1.ConditionTrue
+			}
+		}
+	}
 }
 
 // generateSelector adds the controller-uid and job-name labels (both

@@ -77,9 +77,11 @@ func TestValidate(t *testing.T) {
 		want   []Err
 	}{
 		{"restartPolicy Always", func(j *batchv1.Job) { j.Spec.Template.Spec.RestartPolicy = corev1.RestartPolicyAlways },
-			[]Err{E(field.ErrorTypeNotSupported, "spec.template.spec.restartPolicy")}},
+			[]Err{E(field.ErrorTypeRequired, "spec.template.spec.restartPolicy")}},
 		{"restartPolicy defaulted to Always", func(j *batchv1.Job) { j.Spec.Template.Spec.RestartPolicy = "" },
-			[]Err{E(field.ErrorTypeNotSupported, "spec.template.spec.restartPolicy")}},
+			[]Err{E(field.ErrorTypeRequired, "spec.template.spec.restartPolicy")}},
+		{"restartPolicy unknown", func(j *batchv1.Job) { j.Spec.Template.Spec.RestartPolicy = "Sometimes" },
+			[]Err{E(field.ErrorTypeNotSupported, "spec.template.spec.restartPolicy"), E(field.ErrorTypeNotSupported, "spec.template.spec.restartPolicy")}},
 		{"OnFailure", func(j *batchv1.Job) { j.Spec.Template.Spec.RestartPolicy = corev1.RestartPolicyOnFailure }, nil},
 		{"negative parallelism", func(j *batchv1.Job) { j.Spec.Parallelism = ptr.To[int32](-1) }, []Err{E(field.ErrorTypeInvalid, "spec.parallelism")}},
 		{"conflicting job-name label", func(j *batchv1.Job) { j.Spec.Template.Labels = map[string]string{"job-name": "other"} },

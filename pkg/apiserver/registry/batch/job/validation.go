@@ -57,7 +57,40 @@ func hasLabel(l map[string]string, fldPath *field.Path, key, want string) field.
 	return nil
 }
 
+// validateSpec is upstream's ValidateJobSpec: the spec's own rules, a
+// selector that is set, valid and matches the template's labels.
 func validateSpec(spec *batchv1.JobSpec, fldPath *field.Path) field.ErrorList {
+	errs := validateJobSpec(spec, fldPath)
+	if spec.Selector == nil {
+		errs = append(errs, field.Required(fldPath.Child("selector"), ""))
+	} else {
+		errs = append(errs, metav1validation.ValidateLabelSelector(spec.Selector, metav1validation.LabelSelectorValidationOptions{}, fldPath.Child("selector"))...)
+	}
+	if selector, err := metav1.LabelSelectorAsSelector(spec.Selector); err == nil && !selector.Matches(labels.Set(spec.Template.Labels)) {
+		errs = append(errs, field.Invalid(fldPath.Child("template", "metadata", "labels"), spec.Template.Labels, "`selector` does not match template `labels`"))
+	}
+	return errs
+}
+
+// ValidateTemplateSpec validates the job template of a CronJob at fldPath
+// (spec.jobTemplate) as upstream's ValidateJobTemplateSpec: the rules of a
+// Job's spec and pod template, no selector (the Job made from the template
+// gets a generated one) and no manualSelector.
+func ValidateTemplateSpec(t *batchv1.JobTemplateSpec, fldPath *field.Path) field.ErrorList {
+	p := fldPath.Child("spec")
+	errs := validateJobSpec(&t.Spec, p)
+	if t.Spec.Selector != nil {
+		errs = append(errs, field.Invalid(p.Child("selector"), t.Spec.Selector, "`selector` will be auto-generated"))
+	}
+	if t.Spec.ManualSelector != nil && *t.Spec.ManualSelector {
+		errs = append(errs, field.NotSupported(p.Child("manualSelector"), t.Spec.ManualSelector, []string{"nil", "false"}))
+	}
+	return errs
+}
+
+// validateJobSpec is upstream's validateJobSpec: what a Job's spec and a
+// CronJob's job template share (not the selector).
+func validateJobSpec(spec *batchv1.JobSpec, fldPath *field.Path) field.ErrorList {
 	var errs field.ErrorList
 	nonneg := func(v *int32, name string) {
 		if v != nil {
@@ -87,16 +120,14 @@ func validateSpec(spec *batchv1.JobSpec, fldPath *field.Path) field.ErrorList {
 	}
 	t := fldPath.Child("template")
 	errs = append(errs, podspec.ValidatePodTemplateSpec(&spec.Template, t, podspec.Options{})...)
-	if rp := spec.Template.Spec.RestartPolicy; rp != corev1.RestartPolicyOnFailure && rp != corev1.RestartPolicyNever {
+	switch rp := spec.Template.Spec.RestartPolicy; rp {
+	case corev1.RestartPolicyOnFailure, corev1.RestartPolicyNever:
+	case corev1.RestartPolicyAlways, "":
+		// Always is what an unset policy defaults to.
+		errs = append(errs, field.Required(t.Child("spec", "restartPolicy"),
+			fmt.Sprintf("valid values: %q, %q", corev1.RestartPolicyOnFailure, corev1.RestartPolicyNever)))
+	default:
 		errs = append(errs, field.NotSupported(t.Child("spec", "restartPolicy"), rp, []string{string(corev1.RestartPolicyOnFailure), string(corev1.RestartPolicyNever)}))
-	}
-	if spec.Selector == nil {
-		errs = append(errs, field.Required(fldPath.Child("selector"), ""))
-	} else {
-		errs = append(errs, metav1validation.ValidateLabelSelector(spec.Selector, metav1validation.LabelSelectorValidationOptions{}, fldPath.Child("selector"))...)
-	}
-	if selector, err := metav1.LabelSelectorAsSelector(spec.Selector); err == nil && !selector.Matches(labels.Set(spec.Template.Labels)) {
-		errs = append(errs, field.Invalid(t.Child("metadata", "labels"), spec.Template.Labels, "`selector` does not match template `labels`"))
 	}
 	return errs
 }
