@@ -80,7 +80,186 @@ func TestControllerManager(t *testing.T) {
 			t.Errorf("namespace still there: %s %v", out, err)
 		}
 	})
+
+	t.Run("Deployment create, scale, rollout, history, undo, pause, restart", func(t *testing.T) {
+		ns := m.namespace("e2e-deploy")
+		m.mustKubectl(fmt.Sprintf(sleeperDeployment, "web", 2), ns, "apply", "-f", "-")
+		m.rolledOut(ns, "deployment/web")
+		pods := m.podsOf(ns, "app=web")
+		if len(pods) != 2 {
+			t.Fatalf("deployment web of 2 replicas has pods %v", pods)
+		}
+		for pod, node := range pods {
+			if !strings.HasPrefix(node, name+"-worker") {
+				t.Errorf("pod %s runs on %q, want a worker", pod, node)
+			}
+		}
+		m.mustKubectl("", ns, "scale", "deployment/web", "--replicas=4")
+		m.rolledOut(ns, "deployment/web")
+		if pods := m.podsOf(ns, "app=web"); len(pods) != 4 {
+			t.Errorf("scaled to 4: pods %v", pods)
+		}
+		m.mustKubectl("", ns, "set", "env", "deployment/web", "STEP=two")
+		m.rolledOut(ns, "deployment/web")
+		hist := m.mustKubectl("", ns, "rollout", "history", "deployment/web")
+		if !strings.Contains(hist, "\n1 ") || !strings.Contains(hist, "\n2 ") {
+			t.Errorf("rollout history lacks revisions 1 and 2:\n%s", hist)
+		}
+		rs := strings.Fields(m.mustKubectl("", ns, "get", "rs", "-l", "app=web", "-o", `jsonpath={range .items[*]}{.metadata.name}={.spec.replicas} {end}`))
+		if len(rs) != 2 {
+			t.Errorf("replicasets after a rollout: %v", rs)
+		}
+		m.mustKubectl("", ns, "rollout", "undo", "deployment/web")
+		m.rolledOut(ns, "deployment/web")
+		env := m.mustKubectl("", ns, "get", "deployment", "web", "-o", `jsonpath={.spec.template.spec.containers[0].env}`)
+		rev := m.mustKubectl("", ns, "get", "deployment", "web", "-o", `jsonpath={.metadata.annotations.deployment\.kubernetes\.io/revision}`)
+		if env != "" || rev != "3" {
+			t.Errorf("after undo: env %q revision %q, want none and 3", env, rev)
+		}
+		m.mustKubectl("", ns, "rollout", "pause", "deployment/web")
+		m.mustKubectl("", ns, "set", "env", "deployment/web", "STEP=paused")
+		reason := ""
+		m.eventually(30*time.Second, "Progressing condition DeploymentPaused", func() bool {
+			reason = m.mustKubectl("", ns, "get", "deployment", "web", "-o", `jsonpath={.status.conditions[?(@.type=="Progressing")].reason}`)
+			return reason == "DeploymentPaused"
+		}, func() string { return "reason " + reason })
+		m.mustKubectl("", ns, "rollout", "resume", "deployment/web")
+		m.rolledOut(ns, "deployment/web")
+		m.mustKubectl("", ns, "rollout", "restart", "deployment/web")
+		m.rolledOut(ns, "deployment/web")
+		if pods := m.podsOf(ns, "app=web"); len(pods) != 4 {
+			t.Errorf("after restart: pods %v", pods)
+		}
+		events := m.mustKubectl("", ns, "get", "events", "--field-selector", "involvedObject.kind=Deployment", "-o", "jsonpath={range .items[*]}{.reason}: {.message}{\"\\n\"}{end}")
+		if !strings.Contains(events, "ScalingReplicaSet: Scaled up replica set web-") {
+			t.Errorf("deployment events lack ScalingReplicaSet:\n%s", events)
+		}
+	})
+
+	t.Run("cascading deletion: orphan, background, foreground", func(t *testing.T) {
+		ns := m.namespace("e2e-gc")
+		m.mustKubectl(fmt.Sprintf(sleeperDeployment, "web", 2), ns, "apply", "-f", "-")
+		m.rolledOut(ns, "deployment/web")
+		m.mustKubectl("", ns, "delete", "deployment", "web", "--cascade=orphan")
+		m.eventually(30*time.Second, "orphaned replicaset without an owner", func() bool {
+			out := m.mustKubectl("", ns, "get", "rs", "-l", "app=web", "-o", "jsonpath={range .items[*]}{.metadata.name}:{.metadata.ownerReferences}{end}")
+			return strings.HasPrefix(out, "web-") && strings.HasSuffix(out, ":")
+		}, func() string { return m.mustKubectl("", ns, "get", "rs", "-o", "yaml") })
+		if pods := m.podsOf(ns, "app=web"); len(pods) != 2 {
+			t.Errorf("orphaning the deployment changed its pods: %v", pods)
+		}
+		m.mustKubectl("", ns, "delete", "rs", "-l", "app=web", "--cascade=background")
+		m.eventually(60*time.Second, "pods of a deleted replicaset gone", func() bool { return len(m.podsOf(ns, "app=web")) == 0 }, nil)
+
+		m.mustKubectl(fmt.Sprintf(sleeperDeployment, "fg", 1), ns, "apply", "-f", "-")
+		m.rolledOut(ns, "deployment/fg")
+		m.mustKubectl("", ns, "delete", "deployment", "fg", "--cascade=foreground", "--timeout=60s")
+		if out := m.mustKubectl("", ns, "get", "rs,pods", "-l", "app=fg", "-o", "name"); strings.Contains(out, "replicaset") {
+			t.Errorf("after a foreground delete returned, the replicaset remains: %s", out)
+		}
+	})
+
+	t.Run("a Job completes", func(t *testing.T) {
+		ns := m.namespace("e2e-job")
+		m.mustKubectl(jobYAML, ns, "apply", "-f", "-")
+		m.mustKubectl("", ns, "wait", "--for=condition=complete", "job/three", "--timeout=120s")
+		if got := m.mustKubectl("", ns, "get", "job", "three", "-o", "jsonpath={.status.succeeded}"); got != "3" {
+			t.Errorf("job three succeeded %s times, want 3", got)
+		}
+	})
+
+	t.Run("Endpoints follow ready pods", func(t *testing.T) {
+		ns := m.namespace("e2e-ep")
+		m.mustKubectl(fmt.Sprintf(sleeperDeployment, "web", 2), ns, "apply", "-f", "-")
+		m.mustKubectl("", ns, "expose", "deployment", "web", "--port=80", "--target-port=8080")
+		m.rolledOut(ns, "deployment/web")
+		var ips string
+		m.eventually(30*time.Second, "2 addresses in Endpoints and EndpointSlices of service web", func() bool {
+			ips = m.mustKubectl("", ns, "get", "endpoints", "web", "-o", "jsonpath={.subsets[*].addresses[*].ip}")
+			return len(strings.Fields(ips)) == 2
+		}, func() string { return m.mustKubectl("", ns, "get", "endpoints,pods", "-o", "wide") })
+		slices := m.mustKubectl("", ns, "get", "endpointslices", "-l", "kubernetes.io/service-name=web", "-o", "jsonpath={.items[*].endpoints[*].addresses[0]}")
+		if len(strings.Fields(slices)) != 2 {
+			t.Errorf("endpointslices of web hold %q, endpoints %q", slices, ips)
+		}
+	})
 }
+
+// namespace creates a namespace for one case and returns the kubectl flag
+// that selects it.
+func (m *multi) namespace(ns string) string {
+	m.t.Helper()
+	m.mustKubectl("", "create", "namespace", ns)
+	return "--namespace=" + ns
+}
+
+// rolledOut waits for kubectl rollout status of what in namespace flag ns.
+func (m *multi) rolledOut(ns, what string) {
+	m.t.Helper()
+	if out, err := m.kubectl("", ns, "rollout", "status", what, "--timeout=120s"); err != nil {
+		d, _ := m.kubectl("", ns, "describe", what)
+		p, _ := m.kubectl("", ns, "get", "rs,pods", "-o", "wide")
+		m.t.Fatalf("%s did not roll out: %v\n%s\n%s\n%s", what, err, out, d, p)
+	}
+}
+
+// podsOf returns the running, not terminating pods matching selector, with
+// their nodes.
+func (m *multi) podsOf(ns, selector string) map[string]string {
+	m.t.Helper()
+	out := m.mustKubectl("", ns, "get", "pods", "-l", selector, "-o",
+		`jsonpath={range .items[*]}{.metadata.name} {.spec.nodeName} {.status.phase} {.metadata.deletionTimestamp}{"\n"}{end}`)
+	pods := map[string]string{}
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		if f := strings.Fields(l); len(f) == 3 && f[2] == "Running" {
+			pods[f[0]] = f[1]
+		}
+	}
+	return pods
+}
+
+// sleeperDeployment is a Deployment (name, replicas) of pods that run until
+// deleted, labelled app=name, listening nowhere.
+const sleeperDeployment = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: %[1]s
+spec:
+  replicas: %[2]d
+  selector:
+    matchLabels: {app: %[1]s}
+  strategy:
+    rollingUpdate: {maxSurge: 1, maxUnavailable: 1}
+  template:
+    metadata:
+      labels: {app: %[1]s}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: sleep
+        image: kinc-e2e/busybox:1
+        imagePullPolicy: Never
+        command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
+`
+
+// jobYAML is a Job of three completions, two at a time.
+const jobYAML = `apiVersion: batch/v1
+kind: Job
+metadata:
+  name: three
+spec:
+  completions: 3
+  parallelism: 2
+  backoffLimit: 2
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: work
+        image: kinc-e2e/busybox:1
+        imagePullPolicy: Never
+        command: ["sh", "-c", "echo done"]
+`
 
 // sleeperPod is a pod that runs until deleted (and stops at once then).
 const sleeperPod = `apiVersion: v1
