@@ -192,12 +192,13 @@ func PodNodeIndexers() cache.Indexers {
 }
 
 // AddPodNodeIndex adds PodNodeIndexers to a pod informer unless it has the
-// index already (another controller added it).
+// index already (another controller added it). The informer must not have
+// started.
 func AddPodNodeIndex(inf cache.SharedIndexInformer) error {
 	if _, ok := inf.GetIndexer().GetIndexers()[podNodeIndex]; ok {
 		return nil
 	}
-	if err := inf.AddIndexers(PodNodeIndexers()); err != nil && !strings.Contains(err.Error(), "already") {
+	if err := inf.AddIndexers(PodNodeIndexers()); err != nil {
 		return fmt.Errorf("adding the pod index by node: %w", err)
 	}
 	return nil
