@@ -66,7 +66,7 @@ type Controller struct {
 	pods     corelisters.PodLister
 	podIndex cache.Indexer
 
-	clock    Clock
+	clock Clock
 
 	mu        sync.Mutex // guards evictions
 	evictions map[string]*eviction
