@@ -51,8 +51,10 @@ func (d Descriptor) workers(o *Options) int {
 func Known() []Descriptor {
 	return []Descriptor{
 		{Name: "serviceaccount-token-controller", Aliases: []string{"serviceaccount-token"}},
-		{Name: "endpoints-controller", Aliases: []string{"endpoint"}},
-		{Name: "endpointslice-controller", Aliases: []string{"endpointslice"}},
+		{Name: "endpoints-controller", Aliases: []string{"endpoint"}, New: newEndpointsController,
+			Workers: func(o *Options) int { return int(o.ConcurrentEndpointSyncs) }},
+		{Name: "endpointslice-controller", Aliases: []string{"endpointslice"}, New: newEndpointSliceController,
+			Workers: func(o *Options) int { return int(o.ConcurrentServiceEndpointSyncs) }},
 		{Name: "endpointslice-mirroring-controller", Aliases: []string{"endpointslicemirroring"}},
 		{Name: "replicationcontroller-controller", Aliases: []string{"replicationcontroller"}},
 		{Name: "pod-garbage-collector-controller", Aliases: []string{"podgc"}},

@@ -12,6 +12,8 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/kinc-dev/kinc/pkg/controller/deployment"
+	"github.com/kinc-dev/kinc/pkg/controller/endpoints"
+	"github.com/kinc-dev/kinc/pkg/controller/endpointslice"
 	"github.com/kinc-dev/kinc/pkg/controller/job"
 	"github.com/kinc-dev/kinc/pkg/controller/namespace"
 	"github.com/kinc-dev/kinc/pkg/controller/replicaset"
@@ -86,6 +88,15 @@ type Options struct {
 	ConcurrentDeploymentSyncs int32
 	// ConcurrentJobSyncs is the job-controller's workers.
 	ConcurrentJobSyncs int32
+	// ConcurrentEndpointSyncs and EndpointUpdatesBatchPeriod are the
+	// endpoints-controller's workers and pod-change batching;
+	// ConcurrentServiceEndpointSyncs, MaxEndpointsPerSlice and
+	// EndpointSliceUpdatesBatchPeriod the endpointslice-controller's.
+	ConcurrentEndpointSyncs         int32
+	EndpointUpdatesBatchPeriod      time.Duration
+	ConcurrentServiceEndpointSyncs  int32
+	MaxEndpointsPerSlice            int32
+	EndpointSliceUpdatesBatchPeriod time.Duration
 
 	// Identity is this instance's leader election identity (not a flag);
 	// empty means "<hostname>_<random UUID>", as upstream.
@@ -107,6 +118,10 @@ func NewOptions() *Options {
 		ConcurrentReplicaSetSyncs: replicaset.DefaultConcurrentSyncs,
 		ConcurrentDeploymentSyncs: deployment.DefaultConcurrentSyncs,
 		ConcurrentJobSyncs:        job.DefaultConcurrentSyncs,
+
+		ConcurrentEndpointSyncs:        endpoints.DefaultConcurrentSyncs,
+		ConcurrentServiceEndpointSyncs: endpointslice.DefaultConcurrentSyncs,
+		MaxEndpointsPerSlice:           endpointslice.DefaultMaxEndpointsPerSlice,
 	}
 }
 
@@ -145,6 +160,11 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.NamespaceSyncPeriod, "namespace-sync-period", o.NamespaceSyncPeriod, "The period for syncing namespace life-cycle updates")
 	fs.Int32Var(&o.ConcurrentReplicaSetSyncs, "concurrent-replicaset-syncs", o.ConcurrentReplicaSetSyncs, "The number of replica sets that are allowed to sync concurrently. Larger number = more responsive replica management, but more CPU (and network) load")
 	fs.Int32Var(&o.ConcurrentDeploymentSyncs, "concurrent-deployment-syncs", o.ConcurrentDeploymentSyncs, "The number of deployment objects that are allowed to sync concurrently. Larger number = more responsive deployments, but more CPU (and network) load")
+	fs.Int32Var(&o.ConcurrentEndpointSyncs, "concurrent-endpoint-syncs", o.ConcurrentEndpointSyncs, "The number of endpoint syncing operations that will be done concurrently. Larger number = faster endpoint updating, but more CPU (and network) load")
+	fs.DurationVar(&o.EndpointUpdatesBatchPeriod, "endpoint-updates-batch-period", o.EndpointUpdatesBatchPeriod, "The length of endpoint updates batching period. Processing of pod changes will be delayed by this duration to join them with potential upcoming updates and reduce the overall number of endpoints updates. Larger number = higher endpoint programming latency, but lower number of endpoints revision generated")
+	fs.Int32Var(&o.ConcurrentServiceEndpointSyncs, "concurrent-service-endpoint-syncs", o.ConcurrentServiceEndpointSyncs, "The number of service endpoint syncing operations that will be done concurrently. Larger number = faster endpoint slice updating, but more CPU (and network) load. Defaults to 5.")
+	fs.Int32Var(&o.MaxEndpointsPerSlice, "max-endpoints-per-slice", o.MaxEndpointsPerSlice, "The maximum number of endpoints that will be added to an EndpointSlice. More endpoints per slice will result in less endpoint slices, but larger resources. Defaults to 100.")
+	fs.DurationVar(&o.EndpointSliceUpdatesBatchPeriod, "endpointslice-updates-batch-period", o.EndpointSliceUpdatesBatchPeriod, "The length of endpoint slice updates batching period. Processing of pod changes will be delayed by this duration to join them with potential upcoming updates and reduce the overall number of endpoints updates. Larger number = higher endpoint programming latency, but lower number of endpoints revision generated")
 	fs.Int32Var(&o.ConcurrentJobSyncs, "concurrent-job-syncs", o.ConcurrentJobSyncs, "The number of job objects that are allowed to sync concurrently. Larger number = more responsive jobs, but more CPU (and network) load")
 }
 
@@ -185,6 +205,7 @@ func (o *Options) Validate() error {
 	if o.ConcurrentDeploymentSyncs < 1 {
 		add(fmt.Errorf("--concurrent-deployment-syncs %d must be at least 1", o.ConcurrentDeploymentSyncs))
 	}
+	add(o.validateEndpoints())
 	if o.ConcurrentJobSyncs < 1 {
 		add(fmt.Errorf("--concurrent-job-syncs %d must be at least 1", o.ConcurrentJobSyncs))
 	}
@@ -216,6 +237,29 @@ func (o *Options) Validate() error {
 	}
 	add(o.validateSigningPair())
 	add(o.validateNetworks())
+	return errors.Join(errs...)
+}
+
+// validateEndpoints checks the endpoints and endpointslice controllers'
+// flags: at least one worker (upstream's endpointslice bounds: 1 to 50),
+// 1 to 1000 endpoints per slice, batch periods not negative.
+func (o *Options) validateEndpoints() error {
+	var errs []error
+	if o.ConcurrentEndpointSyncs < 1 {
+		errs = append(errs, fmt.Errorf("--concurrent-endpoint-syncs %d must be at least 1", o.ConcurrentEndpointSyncs))
+	}
+	if o.ConcurrentServiceEndpointSyncs < 1 || o.ConcurrentServiceEndpointSyncs > 50 {
+		errs = append(errs, fmt.Errorf("--concurrent-service-endpoint-syncs %d must be between 1 and 50", o.ConcurrentServiceEndpointSyncs))
+	}
+	if o.MaxEndpointsPerSlice < 1 || o.MaxEndpointsPerSlice > 1000 {
+		errs = append(errs, fmt.Errorf("--max-endpoints-per-slice %d must be between 1 and 1000", o.MaxEndpointsPerSlice))
+	}
+	if o.EndpointUpdatesBatchPeriod < 0 {
+		errs = append(errs, fmt.Errorf("--endpoint-updates-batch-period %s must not be negative", o.EndpointUpdatesBatchPeriod))
+	}
+	if o.EndpointSliceUpdatesBatchPeriod < 0 {
+		errs = append(errs, fmt.Errorf("--endpointslice-updates-batch-period %s must not be negative", o.EndpointSliceUpdatesBatchPeriod))
+	}
 	return errors.Join(errs...)
 }
 
