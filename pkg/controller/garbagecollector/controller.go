@@ -293,7 +293,7 @@ func (c *Controller) processDeletingDependents(ctx context.Context, n nodeView) 
 	}
 	for _, dep := range blocking {
 		if !dep.deletingDependents {
-			c.EnqueueKey(keyDelete + "/" + string(dep.identity.UID))
+			c.builder.enqueue(keyDelete, dep.identity.UID)
 		}
 	}
 	return nil
