@@ -186,6 +186,8 @@ func deleting(o *metav1.PartialObjectMetadata, finalizers ...string) *metav1.Par
 	return o
 }
 
-func key(kind string, o *metav1.PartialObjectMetadata) string { return fmt.Sprintf("%s/%s", kind, o.UID) }
+func key(kind string, o *metav1.PartialObjectMetadata) string {
+	return fmt.Sprintf("%s/%s", kind, o.UID)
+}
 
 func controllertestDescribe(a k8stesting.Action) string { return controllertest.Describe(a).String() }
