@@ -2,7 +2,6 @@ package tainteviction
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
@@ -12,8 +11,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/strategicpatch"
+
+	"github.com/kinc-dev/kinc/pkg/controller/internal/podstatus"
 )
 
 // matchingTolerations returns whether tolerations tolerate every taint, and
@@ -207,58 +206,10 @@ func (c *Controller) addConditionAndDelete(ctx context.Context, ns, name string)
 	status := pod.Status.DeepCopy()
 	cond := corev1.PodCondition{Type: corev1.DisruptionTarget, Status: corev1.ConditionTrue, ObservedGeneration: pod.Generation,
 		Reason: "DeletionByTaintManager", Message: "Taint manager: deleting due to NoExecute taint"}
-	if setCondition(status, cond, metav1.NewTime(c.Clock().Now())) {
-		if err := patchPodStatus(ctx, c.client.CoreV1().Pods(ns), pod, *status); err != nil {
+	if podstatus.SetCondition(status, cond, metav1.NewTime(c.Clock().Now())) {
+		if err := podstatus.Patch(ctx, c.client.CoreV1().Pods(ns), pod, *status); err != nil {
 			return err
 		}
 	}
 	return c.client.CoreV1().Pods(ns).Delete(ctx, name, metav1.DeleteOptions{})
-}
-
-// setCondition puts cond into status as upstream's UpdatePodCondition:
-// its lastTransitionTime is now when its status changes (or it is new),
-// kept otherwise. It reports whether anything changed.
-func setCondition(status *corev1.PodStatus, cond corev1.PodCondition, now metav1.Time) bool {
-	cond.LastTransitionTime = now
-	for i := range status.Conditions {
-		old := &status.Conditions[i]
-		if old.Type != cond.Type {
-			continue
-		}
-		if old.Status == cond.Status {
-			cond.LastTransitionTime = old.LastTransitionTime
-		}
-		same := old.Status == cond.Status && old.Reason == cond.Reason && old.Message == cond.Message &&
-			old.LastProbeTime.Equal(&cond.LastProbeTime) && old.LastTransitionTime.Equal(&cond.LastTransitionTime) &&
-			old.ObservedGeneration == cond.ObservedGeneration
-		*old = cond
-		return !same
-	}
-	status.Conditions = append(status.Conditions, cond)
-	return true
-}
-
-// statusPatcher is the pods client's Patch.
-type statusPatcher interface {
-	Patch(ctx context.Context, name string, pt types.PatchType, data []byte, opts metav1.PatchOptions, subresources ...string) (*corev1.Pod, error)
-}
-
-// patchPodStatus writes status as pod's with a strategic merge patch of
-// pods/status carrying the pod's uid (a pod recreated under the same name
-// is not touched), as upstream's PatchPodStatus.
-func patchPodStatus(ctx context.Context, pods statusPatcher, pod *corev1.Pod, status corev1.PodStatus) error {
-	oldData, err := json.Marshal(corev1.Pod{Status: pod.Status})
-	if err != nil {
-		return err
-	}
-	newData, err := json.Marshal(corev1.Pod{ObjectMeta: metav1.ObjectMeta{UID: pod.UID}, Status: status})
-	if err != nil {
-		return err
-	}
-	patch, err := strategicpatch.CreateTwoWayMergePatch(oldData, newData, corev1.Pod{})
-	if err != nil {
-		return fmt.Errorf("patch of the status of pod %s/%s: %w", pod.Namespace, pod.Name, err)
-	}
-	_, err = pods.Patch(ctx, pod.Name, types.StrategicMergePatchType, patch, metav1.PatchOptions{}, "status")
-	return err
 }
