@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/kinc-dev/kinc/pkg/controller"
+	"github.com/kinc-dev/kinc/pkg/controller/nodeipam"
 )
 
 // Constructor builds one controller from the shared Context. It must only
@@ -81,7 +82,8 @@ func Known() []Descriptor {
 		{Name: "ttl-controller", Aliases: []string{"ttl"}},
 		{Name: "bootstrap-signer-controller", Aliases: []string{"bootstrapsigner"}, DisabledByDefault: true},
 		{Name: "token-cleaner-controller", Aliases: []string{"tokencleaner"}, DisabledByDefault: true},
-		{Name: "node-ipam-controller", Aliases: []string{"nodeipam"}},
+		{Name: "node-ipam-controller", Aliases: []string{"nodeipam"}, New: newNodeIPAMController,
+			Workers: func(*Options) int { return nodeipam.Workers }},
 		{Name: "node-lifecycle-controller", Aliases: []string{"nodelifecycle"}},
 		// Cloud provider controllers: upstream's kube-controller-manager
 		// knows them and always skips them (no in-tree cloud providers).
