@@ -9,6 +9,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -119,6 +120,9 @@ func Jobs() Printer {
 func CronJobs() Printer {
 	return newPrinter(cronJobColumns(), func(l *batchv1.CronJobList) []batchv1.CronJob { return l.Items }, printCronJob)
 }
+func EndpointSlices() Printer {
+	return newPrinter(endpointSliceColumns(), func(l *discoveryv1.EndpointSliceList) []discoveryv1.EndpointSlice { return l.Items }, printEndpointSlice)
+}
 func Leases() Printer {
 	return newPrinter(leaseColumns(), func(l *coordinationv1.LeaseList) []coordinationv1.Lease { return l.Items }, printLease)
 }
@@ -133,7 +137,7 @@ func ClusterRoleBindings() Printer {
 // default table, as upstream).
 func all() []Printer {
 	return []Printer{Pods(), Nodes(), Namespaces(), Services(), Endpoints(), ConfigMaps(), Secrets(), ServiceAccounts(),
-		Events(), EventsV1(), Deployments(), ReplicaSets(), DaemonSets(), StatefulSets(), ControllerRevisions(), Jobs(), CronJobs(), Leases(),
+		Events(), EventsV1(), Deployments(), ReplicaSets(), DaemonSets(), StatefulSets(), ControllerRevisions(), Jobs(), CronJobs(), EndpointSlices(), Leases(),
 		RoleBindings(), ClusterRoleBindings()}
 }
 
@@ -154,7 +158,7 @@ func newScheme() *runtime.Scheme {
 	s := runtime.NewScheme()
 	for _, add := range []func(*runtime.Scheme) error{
 		corev1.AddToScheme, eventsv1.AddToScheme, appsv1.AddToScheme, batchv1.AddToScheme,
-		coordinationv1.AddToScheme, rbacv1.AddToScheme,
+		coordinationv1.AddToScheme, rbacv1.AddToScheme, discoveryv1.AddToScheme,
 	} {
 		if err := add(s); err != nil {
 			// AddToScheme of generated API packages only fails on programming errors.

@@ -19,6 +19,7 @@ import (
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/core/secret"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/core/service"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/core/serviceaccount"
+	"github.com/kinc-dev/kinc/pkg/apiserver/registry/discovery/endpointslice"
 	eventsevent "github.com/kinc-dev/kinc/pkg/apiserver/registry/events/event"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/rbac/clusterrole"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/rbac/clusterrolebinding"
@@ -37,6 +38,7 @@ func resources(deps registry.Deps) []registry.Resource {
 		node.Resource(deps),
 		service.Resource(deps),
 		endpoints.Resource(deps),
+		endpointslice.Resource(deps),
 		configmap.Resource(deps),
 		secret.Resource(deps),
 		serviceaccount.Resource(deps),

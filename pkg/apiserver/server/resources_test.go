@@ -139,11 +139,11 @@ func TestResourcesUnique(t *testing.T) {
 // TestDiscoveryFromResources checks that the discovery documents derived
 // from the list are those of testdata/discovery.golden (KINC_UPDATE_GOLDEN=1
 // rewrites it): the 20 resources served when the registry packages came to
-// own their descriptors, controllerrevisions and cronjobs.
+// own their descriptors, controllerrevisions, cronjobs and endpointslices.
 func TestDiscoveryFromResources(t *testing.T) {
 	ds := testResources(t)
-	if len(ds) != 22 {
-		t.Errorf("%d resources, want 22", len(ds))
+	if len(ds) != 23 {
+		t.Errorf("%d resources, want 23", len(ds))
 	}
 	var hs []*handlers.Resource
 	for i := range ds {
