@@ -175,8 +175,9 @@ func TestControllerManager(t *testing.T) {
 		m.rolledOut(ns, "deployment/web")
 		var ips string
 		m.eventually(30*time.Second, "2 addresses in Endpoints and EndpointSlices of service web", func() bool {
-			ips = m.mustKubectl("", ns, "get", "endpoints", "web", "-o", "jsonpath={.subsets[*].addresses[*].ip}")
-			return len(strings.Fields(ips)) == 2
+			out, err := m.kubectl("", ns, "get", "endpoints", "web", "-o", "jsonpath={.subsets[*].addresses[*].ip}")
+			ips = out
+			return err == nil && len(strings.Fields(ips)) == 2
 		}, func() string { return m.mustKubectl("", ns, "get", "endpoints,pods", "-o", "wide") })
 		slices := m.mustKubectl("", ns, "get", "endpointslices", "-l", "kubernetes.io/service-name=web", "-o", "jsonpath={.items[*].endpoints[*].addresses[0]}")
 		if len(strings.Fields(slices)) != 2 {
