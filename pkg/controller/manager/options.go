@@ -11,12 +11,14 @@ import (
 	"github.com/spf13/pflag"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/kinc-dev/kinc/pkg/controller/cronjob"
 	"github.com/kinc-dev/kinc/pkg/controller/deployment"
 	"github.com/kinc-dev/kinc/pkg/controller/endpoints"
 	"github.com/kinc-dev/kinc/pkg/controller/endpointslice"
 	"github.com/kinc-dev/kinc/pkg/controller/job"
 	"github.com/kinc-dev/kinc/pkg/controller/namespace"
 	"github.com/kinc-dev/kinc/pkg/controller/replicaset"
+	"github.com/kinc-dev/kinc/pkg/controller/ttlafterfinished"
 	"github.com/kinc-dev/kinc/pkg/daemon"
 	"github.com/kinc-dev/kinc/pkg/pki"
 )
@@ -88,6 +90,10 @@ type Options struct {
 	ConcurrentDeploymentSyncs int32
 	// ConcurrentJobSyncs is the job-controller's workers.
 	ConcurrentJobSyncs int32
+	// ConcurrentCronJobSyncs and ConcurrentTTLSyncs are the
+	// cronjob-controller's and ttl-after-finished-controller's workers.
+	ConcurrentCronJobSyncs int32
+	ConcurrentTTLSyncs     int32
 	// ConcurrentEndpointSyncs and EndpointUpdatesBatchPeriod are the
 	// endpoints-controller's workers and pod-change batching;
 	// ConcurrentServiceEndpointSyncs, MaxEndpointsPerSlice and
@@ -118,6 +124,8 @@ func NewOptions() *Options {
 		ConcurrentReplicaSetSyncs: replicaset.DefaultConcurrentSyncs,
 		ConcurrentDeploymentSyncs: deployment.DefaultConcurrentSyncs,
 		ConcurrentJobSyncs:        job.DefaultConcurrentSyncs,
+		ConcurrentCronJobSyncs:    cronjob.DefaultConcurrentSyncs,
+		ConcurrentTTLSyncs:        ttlafterfinished.DefaultConcurrentSyncs,
 
 		ConcurrentEndpointSyncs:        endpoints.DefaultConcurrentSyncs,
 		ConcurrentServiceEndpointSyncs: endpointslice.DefaultConcurrentSyncs,
@@ -166,6 +174,8 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.Int32Var(&o.MaxEndpointsPerSlice, "max-endpoints-per-slice", o.MaxEndpointsPerSlice, "The maximum number of endpoints that will be added to an EndpointSlice. More endpoints per slice will result in less endpoint slices, but larger resources. Defaults to 100.")
 	fs.DurationVar(&o.EndpointSliceUpdatesBatchPeriod, "endpointslice-updates-batch-period", o.EndpointSliceUpdatesBatchPeriod, "The length of endpoint slice updates batching period. Processing of pod changes will be delayed by this duration to join them with potential upcoming updates and reduce the overall number of endpoints updates. Larger number = higher endpoint programming latency, but lower number of endpoints revision generated")
 	fs.Int32Var(&o.ConcurrentJobSyncs, "concurrent-job-syncs", o.ConcurrentJobSyncs, "The number of job objects that are allowed to sync concurrently. Larger number = more responsive jobs, but more CPU (and network) load")
+	fs.Int32Var(&o.ConcurrentCronJobSyncs, "concurrent-cron-job-syncs", o.ConcurrentCronJobSyncs, "The number of cron job objects that are allowed to sync concurrently. Larger number = more responsive jobs, but more CPU (and network) load")
+	fs.Int32Var(&o.ConcurrentTTLSyncs, "concurrent-ttl-after-finished-syncs", o.ConcurrentTTLSyncs, "The number of ttl-after-finished-controller workers that are allowed to sync concurrently.")
 }
 
 // implemented returns the canonical names of the controllers kinc has.
@@ -208,6 +218,12 @@ func (o *Options) Validate() error {
 	add(o.validateEndpoints())
 	if o.ConcurrentJobSyncs < 1 {
 		add(fmt.Errorf("--concurrent-job-syncs %d must be at least 1", o.ConcurrentJobSyncs))
+	}
+	if o.ConcurrentCronJobSyncs < 1 {
+		add(fmt.Errorf("--concurrent-cron-job-syncs %d must be at least 1", o.ConcurrentCronJobSyncs))
+	}
+	if o.ConcurrentTTLSyncs < 1 {
+		add(fmt.Errorf("--concurrent-ttl-after-finished-syncs %d must be at least 1", o.ConcurrentTTLSyncs))
 	}
 	if o.NamespaceSyncPeriod <= 0 {
 		add(fmt.Errorf("--namespace-sync-period %s must be positive", o.NamespaceSyncPeriod))
