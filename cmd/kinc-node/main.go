@@ -4,9 +4,11 @@
 //	kinc-node readdress   at boot, before the kubelet (kinc-readdress.service):
 //	                      move the node's configuration and certificates to
 //	                      the address Docker gave the container this time
-//	kinc-node routes      route the other nodes' pod ranges through them
+//	kinc-node routes      route the other nodes' pod ranges through them, and
+//	                      write this node's CNI configuration once the
+//	                      node-ipam-controller gave its Node a pod range
 //	                      (kinc-routes.service, enabled by kinc create cluster
-//	                      unless the default CNI is disabled)
+//	                      unless the default CNI is disabled): kindnetd's jobs
 //	kinc-node etcd-peer   at boot of a control plane (kinc-etcd-peer.service):
 //	                      once etcd answers, make its member advertise the
 //	                      peer URL etcd.yaml now names
@@ -31,6 +33,7 @@ import (
 
 	"github.com/kinc-dev/kinc/pkg/daemon"
 	kexec "github.com/kinc-dev/kinc/pkg/exec"
+	"github.com/kinc-dev/kinc/pkg/nodeagent/cniconfig"
 	"github.com/kinc-dev/kinc/pkg/nodeagent/etcdpeer"
 	"github.com/kinc-dev/kinc/pkg/nodeagent/podroutes"
 	"github.com/kinc-dev/kinc/pkg/nodeagent/readdress"
@@ -42,7 +45,7 @@ const usage = `kinc-node runs kinc's chores inside a node container.
 
 Usage:
   kinc-node readdress [--interface eth0] [--root /]
-  kinc-node routes [--pod-subnet CIDR] [--kubeconfig /etc/kubernetes/kubelet.conf] [--node-name NAME] [--resync 1m]
+  kinc-node routes [--pod-subnet CIDR] [--cni-config /etc/cni/net.d/10-kinc.conflist] [--kubeconfig /etc/kubernetes/kubelet.conf] [--node-name NAME] [--resync 1m]
   kinc-node etcd-peer [--manifest /etc/kubernetes/manifests/etcd.yaml] [--pki-dir /etc/kubernetes/pki/etcd] [--timeout 5m]
   kinc-node version
 
@@ -109,7 +112,7 @@ func command(name string) *daemon.Command {
 		}
 	case "routes":
 		var o routesOptions
-		c.Short = "routes routes the other nodes' pod ranges through them, and masquerades traffic leaving the pod network."
+		c.Short = "routes routes the other nodes' pod ranges through them, masquerades traffic leaving the pod network, and writes this node's CNI configuration from its pod range."
 		c.AddFlags = o.addFlags
 		c.Run = func(ctx context.Context, env daemon.Env) error { return o.run(ctx, env.Logger) }
 	case "etcd-peer":
@@ -150,8 +153,8 @@ func runReaddress(root, iface string, logger *slog.Logger) error {
 
 // routesOptions are kinc-node routes' flags.
 type routesOptions struct {
-	kubeconfig, nodeName, podSubnet string
-	resync                          time.Duration
+	kubeconfig, nodeName, podSubnet, cniConfig string
+	resync                                     time.Duration
 }
 
 func (o *routesOptions) addFlags(fs *pflag.FlagSet) {
@@ -159,9 +162,11 @@ func (o *routesOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.nodeName, "node-name", "", "this node's name; default the host name, as the kubelet's")
 	fs.DurationVar(&o.resync, "resync", time.Minute, "how often every route is written again")
 	fs.StringVar(&o.podSubnet, "pod-subnet", "", "the cluster's pod network: traffic leaving it is masqueraded (empty: no masquerading)")
+	fs.StringVar(&o.cniConfig, "cni-config", cniconfig.DefaultPath, "the CNI configuration file written from this node's spec.podCIDR (empty: none written)")
 }
 
-// run routes pod ranges until ctx ends, once the kubeconfig exists.
+// run routes pod ranges, and keeps the CNI configuration, until ctx ends,
+// once the kubeconfig exists. Either failing stops both.
 func (o *routesOptions) run(ctx context.Context, logger *slog.Logger) error {
 	var subnet *net.IPNet
 	if o.podSubnet != "" {
@@ -184,8 +189,23 @@ func (o *routesOptions) run(ctx context.Context, logger *slog.Logger) error {
 		return err
 	}
 	cmder := kexec.LocalCmder{}
-	return podroutes.New(podroutes.Options{NodeName: nodeName, Client: client, Resync: o.resync, Logger: logger,
-		Router: podroutes.IPRouter{Cmder: cmder}, PodSubnet: subnet, NAT: podroutes.IPTables{Cmder: cmder}}).Run(ctx)
+	routes := podroutes.New(podroutes.Options{NodeName: nodeName, Client: client, Resync: o.resync, Logger: logger,
+		Router: podroutes.IPRouter{Cmder: cmder}, PodSubnet: subnet, NAT: podroutes.IPTables{Cmder: cmder}})
+	if o.cniConfig == "" {
+		return routes.Run(ctx)
+	}
+	cni := cniconfig.New(cniconfig.Options{NodeName: nodeName, Client: client, Path: o.cniConfig, Logger: logger})
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make(chan error, 2)
+	for _, run := range []func(context.Context) error{routes.Run, cni.Run} {
+		go func() {
+			err := run(ctx)
+			cancel() // one stopped: stop the other, the service restarts both
+			errs <- err
+		}()
+	}
+	return errors.Join(<-errs, <-errs)
 }
 
 // waitForClient waits for the kubeconfig, which kinc create cluster writes
