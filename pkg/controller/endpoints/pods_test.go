@@ -151,3 +151,17 @@ func TestTruncate(t *testing.T) {
 		t.Errorf("kept %d+%d and %d+%d", len(got[0].Addresses), len(got[0].NotReadyAddresses), len(got[1].Addresses), len(got[1].NotReadyAddresses))
 	}
 }
+
+// TestPodIPs: one family at a time, canonical forms, podIP when podIPs is
+// empty.
+func TestPodIPs(t *testing.T) {
+	p := pod("a", "", true)
+	p.Status.PodIPs = []corev1.PodIP{{IP: "010.244.001.002"}, {IP: "FD00::0002"}}
+	if v4, v6 := PodIPs(p, false), PodIPs(p, true); !slices.Equal(v4, []string{"10.244.1.2"}) || !slices.Equal(v6, []string{"fd00::2"}) {
+		t.Errorf("v4 %v v6 %v", v4, v6)
+	}
+	p.Status.PodIPs, p.Status.PodIP = nil, "10.244.1.3"
+	if v4 := PodIPs(p, false); !slices.Equal(v4, []string{"10.244.1.3"}) {
+		t.Errorf("from podIP: %v", v4)
+	}
+}

@@ -417,3 +417,24 @@ func TestSliceEvents(t *testing.T) {
 	}
 	t.Errorf("depth %d after a second", ctl.Stats().Depth)
 }
+
+// TestSyncServiceLabelsFollowed: a change of the Service's own labels
+// rewrites each slice's labels (reserved ones kept); a reserved label on
+// the Service is not copied.
+func TestSyncServiceLabelsFollowed(t *testing.T) {
+	f := controllertest.New(t, service("web", httpPort), node("node-1", ""), pod("a", "10.244.1.2", true))
+	ctl := newController(f, Options{})
+	f.MustSync(ctl.sync, "default/web")
+	catchUp(t, f)
+	name := stored(t, f)[0].Name
+	relabelled := service("web", httpPort)
+	relabelled.Labels = map[string]string{"tier": "back", discoveryv1.LabelManagedBy: "me"}
+	f.SeedCache(relabelled)
+	f.ClearActions()
+	f.MustSync(ctl.sync, "default/web")
+	f.ExpectActions(act("update", name))
+	want := map[string]string{"tier": "back", discoveryv1.LabelServiceName: "web", discoveryv1.LabelManagedBy: ControllerName}
+	if got := stored(t, f)[0].Labels; !maps.Equal(got, want) {
+		t.Errorf("labels %v, want %v", got, want)
+	}
+}
