@@ -71,13 +71,13 @@ func (c *controllers) stop(t testing.TB) {
 // It also records the largest number of live pods seen at once.
 type fakeKubelet struct {
 	mu      sync.Mutex
-	live    map[string]bool
+	live    map[string]string // name → image of the pods not being deleted
 	maxLive int
-	names   map[string]bool // every pod ever seen
+	mixed   bool // pods of two images were live at once
 }
 
 func runFakeKubelet(ctx context.Context, t testing.TB, client kubernetes.Interface, ns string) *fakeKubelet {
-	k := &fakeKubelet{live: map[string]bool{}, names: map[string]bool{}}
+	k := &fakeKubelet{live: map[string]string{}}
 	w, err := client.CoreV1().Pods(ns).Watch(ctx, metav1.ListOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -91,12 +91,14 @@ func runFakeKubelet(ctx context.Context, t testing.TB, client kubernetes.Interfa
 				continue
 			}
 			k.mu.Lock()
-			k.names[pod.Name] = true
 			if ev.Type == watch.Deleted || pod.DeletionTimestamp != nil {
 				delete(k.live, pod.Name)
 			} else {
-				k.live[pod.Name] = true
+				k.live[pod.Name] = pod.Spec.Containers[0].Image
 				k.maxLive = max(k.maxLive, len(k.live))
+				for _, img := range k.live {
+					k.mixed = k.mixed || img != pod.Spec.Containers[0].Image
+				}
 			}
 			k.mu.Unlock()
 			if ev.Type != watch.Deleted {
@@ -128,6 +130,13 @@ func (k *fakeKubelet) resetMax() {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.maxLive = len(k.live)
+	k.mixed = false
+}
+
+func (k *fakeKubelet) sawMixed() bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.mixed
 }
 
 func (k *fakeKubelet) max() int {
@@ -343,5 +352,60 @@ func scale(ctx context.Context, t testing.TB, client kubernetes.Interface, ns st
 	patch := fmt.Sprintf(`{"spec":{"replicas":%d}}`, n)
 	if _, err := client.AppsV1().Deployments(ns).Patch(ctx, "web", "application/merge-patch+json", []byte(patch), metav1.PatchOptions{}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestIntegrationRecreateAndUndo: a Recreate rollout never runs pods of
+// both templates at once; setting the template back (what kubectl rollout
+// undo does) reuses the first ReplicaSet at revision 3 with "1" in its
+// revision-history.
+func TestIntegrationRecreateAndUndo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test: starts etcd and kube-apiserver")
+	}
+	inst := apiservertest.Start(t, apiservertest.Options{})
+	client := inst.Client(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	const ns = "recreate"
+	if _, err := client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	kubelet := runFakeKubelet(ctx, t, client, ns)
+	startControllers(t, client, slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})))
+
+	d := webDeployment(ns, 2)
+	d.Spec.Strategy = appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType}
+	d.Annotations = map[string]string{"kubernetes.io/change-cause": "first"}
+	if _, err := client.AppsV1().Deployments(ns).Create(ctx, d, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	d = waitRolledOut(ctx, t, client, ns, "web", 60*time.Second)
+	first := "web-" + deployment.ComputeHash(&d.Spec.Template, nil)
+
+	kubelet.resetMax()
+	setImage(ctx, t, client, ns, "web:2")
+	waitRolledOut(ctx, t, client, ns, "web", 60*time.Second)
+	if kubelet.sawMixed() || kubelet.max() > 2 {
+		t.Errorf("Recreate: pods of both templates at once (%v) or more than 2 (%d)", kubelet.sawMixed(), kubelet.max())
+	}
+
+	// Undo: the template of revision 1 again.
+	setImage(ctx, t, client, ns, "web:1")
+	d = waitRolledOut(ctx, t, client, ns, "web", 60*time.Second)
+	rs, err := client.AppsV1().ReplicaSets(ns).Get(ctx, first, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rs.Annotations[deployment.RevisionAnnotation] != "3" || rs.Annotations[deployment.RevisionHistoryAnnotation] != "1" ||
+		*rs.Spec.Replicas != 2 || rs.Annotations["kubernetes.io/change-cause"] != "first" {
+		t.Errorf("first ReplicaSet after the undo: replicas %d, annotations %v", *rs.Spec.Replicas, rs.Annotations)
+	}
+	if d.Annotations[deployment.RevisionAnnotation] != "3" {
+		t.Errorf("deployment revision %q, want 3", d.Annotations[deployment.RevisionAnnotation])
+	}
+	list, err := client.AppsV1().ReplicaSets(ns).List(ctx, metav1.ListOptions{})
+	if err != nil || len(list.Items) != 2 {
+		t.Errorf("%d ReplicaSets (%v), want 2", len(list.Items), err)
 	}
 }
