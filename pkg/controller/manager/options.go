@@ -15,6 +15,7 @@ import (
 	"github.com/kinc-dev/kinc/pkg/controller/deployment"
 	"github.com/kinc-dev/kinc/pkg/controller/endpoints"
 	"github.com/kinc-dev/kinc/pkg/controller/endpointslice"
+	"github.com/kinc-dev/kinc/pkg/controller/garbagecollector"
 	"github.com/kinc-dev/kinc/pkg/controller/job"
 	"github.com/kinc-dev/kinc/pkg/controller/namespace"
 	"github.com/kinc-dev/kinc/pkg/controller/replicaset"
@@ -90,6 +91,10 @@ type Options struct {
 	ConcurrentDeploymentSyncs int32
 	// ConcurrentJobSyncs is the job-controller's workers.
 	ConcurrentJobSyncs int32
+	// ConcurrentGCSyncs and EnableGarbageCollector are the
+	// garbage-collector-controller's workers and whether it runs.
+	ConcurrentGCSyncs      int32
+	EnableGarbageCollector bool
 	// ConcurrentCronJobSyncs and ConcurrentTTLSyncs are the
 	// cronjob-controller's and ttl-after-finished-controller's workers.
 	ConcurrentCronJobSyncs int32
@@ -124,6 +129,8 @@ func NewOptions() *Options {
 		ConcurrentReplicaSetSyncs: replicaset.DefaultConcurrentSyncs,
 		ConcurrentDeploymentSyncs: deployment.DefaultConcurrentSyncs,
 		ConcurrentJobSyncs:        job.DefaultConcurrentSyncs,
+		ConcurrentGCSyncs:         garbagecollector.DefaultConcurrentSyncs,
+		EnableGarbageCollector:    true,
 		ConcurrentCronJobSyncs:    cronjob.DefaultConcurrentSyncs,
 		ConcurrentTTLSyncs:        ttlafterfinished.DefaultConcurrentSyncs,
 
@@ -173,6 +180,8 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.Int32Var(&o.ConcurrentServiceEndpointSyncs, "concurrent-service-endpoint-syncs", o.ConcurrentServiceEndpointSyncs, "The number of service endpoint syncing operations that will be done concurrently. Larger number = faster endpoint slice updating, but more CPU (and network) load. Defaults to 5.")
 	fs.Int32Var(&o.MaxEndpointsPerSlice, "max-endpoints-per-slice", o.MaxEndpointsPerSlice, "The maximum number of endpoints that will be added to an EndpointSlice. More endpoints per slice will result in less endpoint slices, but larger resources. Defaults to 100.")
 	fs.DurationVar(&o.EndpointSliceUpdatesBatchPeriod, "endpointslice-updates-batch-period", o.EndpointSliceUpdatesBatchPeriod, "The length of endpoint slice updates batching period. Processing of pod changes will be delayed by this duration to join them with potential upcoming updates and reduce the overall number of endpoints updates. Larger number = higher endpoint programming latency, but lower number of endpoints revision generated")
+	fs.Int32Var(&o.ConcurrentGCSyncs, "concurrent-gc-syncs", o.ConcurrentGCSyncs, "The number of garbage collector workers that are allowed to sync concurrently.")
+	fs.BoolVar(&o.EnableGarbageCollector, "enable-garbage-collector", o.EnableGarbageCollector, "Enables the generic garbage collector. MUST be synced with the corresponding flag of the kube-apiserver.")
 	fs.Int32Var(&o.ConcurrentJobSyncs, "concurrent-job-syncs", o.ConcurrentJobSyncs, "The number of job objects that are allowed to sync concurrently. Larger number = more responsive jobs, but more CPU (and network) load")
 	fs.Int32Var(&o.ConcurrentCronJobSyncs, "concurrent-cron-job-syncs", o.ConcurrentCronJobSyncs, "The number of cron job objects that are allowed to sync concurrently. Larger number = more responsive jobs, but more CPU (and network) load")
 	fs.Int32Var(&o.ConcurrentTTLSyncs, "concurrent-ttl-after-finished-syncs", o.ConcurrentTTLSyncs, "The number of ttl-after-finished-controller workers that are allowed to sync concurrently.")
@@ -216,6 +225,9 @@ func (o *Options) Validate() error {
 		add(fmt.Errorf("--concurrent-deployment-syncs %d must be at least 1", o.ConcurrentDeploymentSyncs))
 	}
 	add(o.validateEndpoints())
+	if o.ConcurrentGCSyncs < 1 {
+		add(fmt.Errorf("--concurrent-gc-syncs %d must be at least 1", o.ConcurrentGCSyncs))
+	}
 	if o.ConcurrentJobSyncs < 1 {
 		add(fmt.Errorf("--concurrent-job-syncs %d must be at least 1", o.ConcurrentJobSyncs))
 	}
