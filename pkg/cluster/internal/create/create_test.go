@@ -146,7 +146,7 @@ kubeadmConfigPatches:
 	}
 	cp, worker := list[0].(*fake.Node), list[1].(*fake.Node)
 	for _, f := range []string{"/etc/kubernetes/pki/ca.key", "/etc/kubernetes/admin.conf", "/etc/kubernetes/pki/etcd/server.crt",
-		"/var/lib/kubelet/config.yaml", "/var/lib/kubelet/kubeadm-flags.env", "/etc/cni/net.d/10-kinc.conflist", "/var/lib/kubelet/pki/kubelet.crt"} {
+		"/var/lib/kubelet/config.yaml", "/var/lib/kubelet/kubeadm-flags.env", "/var/lib/kubelet/pki/kubelet.crt"} {
 		if _, ok := cp.File(f); !ok {
 			t.Errorf("control plane lacks %s", f)
 		}
@@ -154,8 +154,10 @@ kubeadmConfigPatches:
 	if env, _ := worker.File("/etc/default/kinc-routes"); string(env) != `KINC_ROUTES_ARGS="--pod-subnet=10.244.0.0/16"`+"\n" {
 		t.Errorf("kinc-routes environment %q", env)
 	}
-	if cni, _ := worker.File("/etc/cni/net.d/10-kinc.conflist"); !strings.Contains(string(cni), `"ipMasq": false`) {
-		t.Errorf("the bridge must not masquerade pod-to-pod traffic:\n%s", cni)
+	// The CNI config is kinc-node's, once the node-ipam-controller gave
+	// the Node its range (pkg/nodeagent/cniconfig).
+	if cni, ok := worker.File("/etc/cni/net.d/10-kinc.conflist"); ok {
+		t.Errorf("create wrote the CNI config:\n%s", cni)
 	}
 	certPEM, _ := cp.File("/etc/kubernetes/pki/apiserver.crt")
 	cert, err := pki.ParseCertPEM(certPEM)
@@ -170,10 +172,13 @@ kubeadmConfigPatches:
 		t.Error("worker got the CA key")
 	}
 	kc, _ := worker.File("/var/lib/kubelet/config.yaml")
-	for _, want := range []string{"cgroupDriver: systemd", "podCIDR: 10.244.1.0/24", "clusterDNS:\n- 10.96.0.10", "staticPodPath: /etc/kubernetes/manifests"} {
+	for _, want := range []string{"cgroupDriver: systemd", "clusterDNS:\n- 10.96.0.10", "staticPodPath: /etc/kubernetes/manifests"} {
 		if !strings.Contains(string(kc), want) {
 			t.Errorf("worker kubelet config lacks %q:\n%s", want, kc)
 		}
+	}
+	if strings.Contains(string(kc), "podCIDR") {
+		t.Errorf("worker kubelet config sets a podCIDR (the node-ipam-controller's job):\n%s", kc)
 	}
 	flags, _ := worker.File("/var/lib/kubelet/kubeadm-flags.env")
 	if !strings.Contains(string(flags), "--node-labels=tier=backend") || !strings.Contains(string(flags), "--node-ip=10.0.0.2") {

@@ -19,19 +19,20 @@ const (
 	KubeletConfigPath = "/var/lib/kubelet/config.yaml"
 	KubeletFlagsPath  = "/var/lib/kubelet/kubeadm-flags.env"
 	ManifestsDir      = "/etc/kubernetes/manifests"
-	CNIConfigPath     = "/etc/cni/net.d/10-kinc.conflist"
 	CRISocket         = "unix:///run/containerd/containerd.sock"
 	// CgroupDriverPath is where the node image's kinc-node-setup records
 	// the cgroup driver matching containerd's at boot.
 	CgroupDriverPath = "/run/kinc/cgroup-driver"
 )
 
-// Node describes one node for rendering.
+// Node describes one node for rendering. It has no pod range: as in a
+// kubeadm cluster, the kube-controller-manager's node-ipam-controller gives
+// the registered Node its spec.podCIDR, from which kinc-node writes the
+// CNI configuration (pkg/nodeagent/cniconfig).
 type Node struct {
 	Name         string
 	Role         config.NodeRole
 	IP           string
-	PodCIDR      string
 	CgroupDriver string // "cgroupfs" or "systemd"; empty: cgroupfs
 	// Labels are the node's labels, from the config and patches.
 	Labels map[string]string
@@ -61,24 +62,10 @@ func ClusterDNS(serviceSubnet string) (string, error) {
 	return out.String(), nil
 }
 
-// PodCIDR returns the i-th /24 of podSubnet, the pod range of the i-th node.
-func PodCIDR(podSubnet string, i int) (string, error) {
-	_, n, err := net.ParseCIDR(podSubnet)
-	if err != nil {
-		return "", fmt.Errorf("pod subnet: %w", err)
-	}
-	ones, _ := n.Mask.Size()
-	ip := n.IP.To4()
-	if ip == nil || ones > 24 || i < 0 || i >= 1<<(24-ones) {
-		return "", fmt.Errorf("pod subnet %s has no /24 number %d", podSubnet, i)
-	}
-	v := uint32(ip[0])<<24 | uint32(ip[1])<<16 | uint32(ip[2])<<8
-	v += uint32(i) << 8
-	return fmt.Sprintf("%d.%d.%d.0/24", v>>24, byte(v>>16), byte(v>>8)), nil
-}
-
-// KubeletConfig renders the node's KubeletConfiguration: kinc's settings,
-// then the KubeletConfiguration patches merged in order. The result is
+// KubeletConfig renders the node's KubeletConfiguration: kinc's settings
+// (as kubeadm's, without podCIDR: the Node gets its range from the
+// node-ipam-controller), then the KubeletConfiguration patches merged in
+// order. The result is
 // checked with the kubelet's own strict parser, so a field kinc's kubelet
 // does not implement is an error naming it.
 func KubeletConfig(cfg *config.Cluster, n Node) ([]byte, error) {
@@ -104,7 +91,6 @@ func KubeletConfig(cfg *config.Cluster, n Node) ([]byte, error) {
 		"containerRuntimeEndpoint": CRISocket,
 		"healthzBindAddress":       "127.0.0.1",
 		"healthzPort":              10248,
-		"podCIDR":                  n.PodCIDR,
 		"staticPodPath":            ManifestsDir,
 		"tlsCertFile":              "/var/lib/kubelet/pki/kubelet.crt",
 		"tlsPrivateKeyFile":        "/var/lib/kubelet/pki/kubelet.key",
@@ -183,32 +169,9 @@ func NodeLabels(n Node) string {
 const PodRoutesEnvPath = "/etc/default/kinc-routes"
 
 // PodRoutesEnv renders PodRoutesEnvPath: the cluster's pod subnet, whose
-// outgoing traffic kinc-node routes masquerades.
+// outgoing traffic kinc-node routes masquerades. kinc-node routes also
+// writes the CNI configuration (its --cni-config default,
+// /etc/cni/net.d/10-kinc.conflist) once the Node has its pod range.
 func PodRoutesEnv(podSubnet string) []byte {
 	return []byte(fmt.Sprintf("KINC_ROUTES_ARGS=%q\n", "--pod-subnet="+podSubnet))
-}
-
-// CNIConfig renders the default CNI configuration: a bridge with
-// host-local addresses from the node's pod range, plus portmap for
-// hostPort. Debian's containernetworking-plugins provide the plugins.
-func CNIConfig(podCIDR string) ([]byte, error) {
-	conf := map[string]any{
-		"cniVersion": "1.0.0",
-		"name":       "kinc",
-		"plugins": []any{
-			map[string]any{
-				// No ipMasq: the bridge plugin would masquerade traffic to
-				// other nodes' pods too. kinc-routes masquerades only what
-				// leaves the cluster's pod subnet.
-				"type": "bridge", "bridge": "kinc0", "isGateway": true, "ipMasq": false, "hairpinMode": true,
-				"ipam": map[string]any{
-					"type":   "host-local",
-					"ranges": [][]map[string]string{{{"subnet": podCIDR}}},
-					"routes": []map[string]string{{"dst": "0.0.0.0/0"}},
-				},
-			},
-			map[string]any{"type": "portmap", "capabilities": map[string]bool{"portMappings": true}},
-		},
-	}
-	return json.MarshalIndent(conf, "", "  ")
 }

@@ -219,22 +219,28 @@ func TestSingleNodeControlPlaneTakesPods(t *testing.T) {
 	}
 }
 
-func TestPodCIDRAndDNS(t *testing.T) {
+// TestPodSubnetAndDNS: the pod subnet must hold a /24 per node (the
+// node-ipam-controller gives each Node one); the cluster DNS is the service
+// subnet's tenth address.
+func TestPodSubnetAndDNS(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
 		subnet string
-		i      int
-		want   string
-	}{{"10.244.0.0/16", 0, "10.244.0.0/24"}, {"10.244.0.0/16", 3, "10.244.3.0/24"}, {"10.0.0.0/8", 300, "10.1.44.0/24"}, {"10.244.0.0/24", 1, ""}} {
-		got, err := PodCIDR(tt.subnet, tt.i)
-		if (tt.want == "") != (err != nil) || got != tt.want {
-			t.Errorf("PodCIDR(%s, %d) = %q, %v; want %q", tt.subnet, tt.i, got, err, tt.want)
+		nodes  int
+		ok     bool
+	}{{"10.244.0.0/16", 3, true}, {"10.244.0.0/23", 2, true}, {"10.244.0.0/23", 3, false}, {"10.244.0.0/24", 2, false}, {"10.244.0.0/25", 1, false}} {
+		c := &config.Cluster{Networking: config.Networking{PodSubnet: tt.subnet}}
+		names := make([]string, tt.nodes)
+		for i := range tt.nodes {
+			c.Nodes = append(c.Nodes, config.Node{Role: config.WorkerRole})
+			names[i] = "n" + string(rune('0'+i))
+		}
+		config.SetDefaults(c, "img")
+		if _, err := Nodes(c, names); (err == nil) != tt.ok {
+			t.Errorf("%d nodes in %s: %v", tt.nodes, tt.subnet, err)
 		}
 	}
 	if dns, _ := ClusterDNS("10.96.0.0/16"); dns != "10.96.0.10" {
 		t.Errorf("dns %s", dns)
-	}
-	if _, err := CNIConfig("10.244.0.0/24"); err != nil {
-		t.Error(err)
 	}
 }

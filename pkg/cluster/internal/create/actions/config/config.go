@@ -1,7 +1,10 @@
 // Package config is the step that writes each node's configuration: the
-// kubelet's config.yaml and kubeadm-flags.env, the default CNI config with
-// the kinc-routes service (routes to the other nodes' pod ranges), and
-// containerdConfigPatches (containerd is then restarted).
+// kubelet's config.yaml and kubeadm-flags.env, the kinc-routes service of
+// the default CNI (kinc-node routes: routes to the other nodes' pod ranges,
+// and the node's CNI configuration written once the
+// kube-controller-manager's node-ipam-controller gave the Node its pod
+// range, as kindnetd does in kind), and containerdConfigPatches
+// (containerd is then restarted).
 package config
 
 import (
@@ -63,7 +66,10 @@ func (action) Execute(ctx context.Context, actx *actions.ActionContext) error {
 	})
 }
 
-// Files renders a node's kubelet config, flags and CNI config.
+// Files renders a node's kubelet config and flags, and with the default
+// CNI kinc-routes' environment. No CNI config: kinc-node writes it from the
+// Node's spec.podCIDR; until then the node is NotReady and runs only
+// host-network pods.
 func Files(actx *actions.ActionContext, nc nodeconfig.Node) ([]nodeutils.File, error) {
 	kubelet, err := nodeconfig.KubeletConfig(actx.Config, nc)
 	if err != nil {
@@ -74,19 +80,16 @@ func Files(actx *actions.ActionContext, nc nodeconfig.Node) ([]nodeutils.File, e
 		{Path: nodeconfig.KubeletFlagsPath, Mode: 0o644, Data: nodeconfig.KubeletFlags(nc)},
 	}
 	if !actx.Config.Networking.DisableDefaultCNI {
-		cni, err := nodeconfig.CNIConfig(nc.PodCIDR)
-		if err != nil {
-			return nil, err
-		}
-		files = append(files, nodeutils.File{Path: nodeconfig.CNIConfigPath, Mode: 0o644, Data: cni},
+		files = append(files,
 			nodeutils.File{Path: nodeconfig.PodRoutesEnvPath, Mode: 0o644, Data: nodeconfig.PodRoutesEnv(actx.Config.Networking.PodSubnet)})
 	}
 	return files, nil
 }
 
 // startPodRoutes enables the node image's kinc-routes service, which routes
-// the other nodes' pod ranges through them (what kindnetd does in kind) and
-// follows their addresses across restarts.
+// the other nodes' pod ranges through them and follows their addresses
+// across restarts, and writes the node's CNI configuration (what kindnetd
+// does in kind).
 func startPodRoutes(ctx context.Context, n nodes.Node) error {
 	if err := n.CommandContext(ctx, "systemctl", "enable", "--now", "--quiet", podRoutesUnit).Run(); err != nil {
 		return fmt.Errorf("start %s on %s (a node image older than this kinc lacks it: rebuild it with `kinc build node-image`): %w",
