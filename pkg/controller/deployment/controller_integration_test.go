@@ -408,4 +408,39 @@ func TestIntegrationRecreateAndUndo(t *testing.T) {
 	if err != nil || len(list.Items) != 2 {
 		t.Errorf("%d ReplicaSets (%v), want 2", len(list.Items), err)
 	}
+
+	// Paused (kubectl rollout pause): a template change rolls nothing out
+	// until resumed.
+	patch(ctx, t, client, ns, `{"spec":{"paused":true}}`)
+	waitProgressing(ctx, t, client, ns, deployment.ReasonPaused)
+	setImage(ctx, t, client, ns, "web:3")
+	time.Sleep(time.Second)
+	if list, _ := client.AppsV1().ReplicaSets(ns).List(ctx, metav1.ListOptions{}); len(list.Items) != 2 {
+		t.Errorf("%d ReplicaSets while paused, want 2", len(list.Items))
+	}
+	patch(ctx, t, client, ns, `{"spec":{"paused":false}}`)
+	d = waitRolledOut(ctx, t, client, ns, "web", 60*time.Second)
+	if d.Annotations[deployment.RevisionAnnotation] != "4" {
+		t.Errorf("revision %q after resuming, want 4", d.Annotations[deployment.RevisionAnnotation])
+	}
+
+	// No kubelet makes the pods of "stuck" ready: past its deadline the
+	// rollout is ProgressDeadlineExceeded (kubectl rollout status fails).
+	const stuckNS = "stuck"
+	if _, err := client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: stuckNS}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	stuck := webDeployment(stuckNS, 1)
+	stuck.Spec.ProgressDeadlineSeconds = ptr.To[int32](2)
+	if _, err := client.AppsV1().Deployments(stuckNS).Create(ctx, stuck, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitProgressing(ctx, t, client, stuckNS, deployment.ReasonTimedOut)
+}
+
+func patch(ctx context.Context, t testing.TB, client kubernetes.Interface, ns, body string) {
+	t.Helper()
+	if _, err := client.AppsV1().Deployments(ns).Patch(ctx, "web", "application/merge-patch+json", []byte(body), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
 }
