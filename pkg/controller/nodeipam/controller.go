@@ -16,7 +16,8 @@
 // CIDRNotAvailable (Normal, "Node <name> status is now: CIDRNotAvailable")
 // when the cluster CIDR is full, the Node then waiting (with backoff) for
 // a range to be freed; CIDRAssignmentFailed when the range could not be
-// written to the Node. As upstream's RangeAllocator, the controller sets
+// written to the Node. Nodes found without a range when the controller
+// starts get theirs in the order they were created. As upstream's RangeAllocator, the controller sets
 // no NetworkUnavailable condition (upstream's cloud allocators and route
 // controller do). Unlike upstream, which refuses to start (and then
 // crash-loops) when a Node holds a range outside --cluster-cidr, such a
@@ -231,15 +232,32 @@ func (c *Controller) firstReport(name string, cidrs []string) bool {
 	return true
 }
 
-// initialize marks the ranges of every Node in the cache used.
+// initialize marks the ranges of every Node in the cache used, then
+// reserves ranges for the Nodes without one in the order they were created
+// (then by name), so that the workers, syncing them in any order, give the
+// first Node registered (a cluster's first control plane) the first range.
 func (c *Controller) initialize() {
 	nodes, err := c.nodes.List(labels.Everything())
 	if err != nil {
 		return // a lister does not fail; each Node's sync marks its own anyway
 	}
+	var without []*corev1.Node
 	for _, n := range nodes {
 		if cidrs := podCIDRs(n); len(cidrs) > 0 {
 			_ = c.occupyNode(n.Name, cidrs) // a bad range is reported by the Node's own sync
+		} else if n.DeletionTimestamp == nil {
+			without = append(without, n)
+		}
+	}
+	slices.SortFunc(without, func(a, b *corev1.Node) int {
+		if d := a.CreationTimestamp.Compare(b.CreationTimestamp.Time); d != 0 {
+			return d
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	for _, n := range without {
+		if _, err := c.reserve(n.Name); err != nil {
+			return // full: each Node's sync reports it
 		}
 	}
 }

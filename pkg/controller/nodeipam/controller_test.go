@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"slices"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -145,6 +146,25 @@ func TestSyncKeepsExistingRanges(t *testing.T) {
 	f.MustSync(f.c.sync, "a")
 	f.MustSync(f.c.sync, "c")
 	f.ExpectActions()
+}
+
+// TestSyncStartsInCreationOrder: Nodes found without a range at the start
+// get them in creation order (then by name), whichever syncs first.
+func TestSyncStartsInCreationOrder(t *testing.T) {
+	at := func(n *corev1.Node, s int) *corev1.Node {
+		n.CreationTimestamp = metav1.NewTime(controllertest.Epoch().Add(time.Duration(s) * time.Second))
+		return n
+	}
+	f := newFixture(t, Options{}, at(node("kinc-worker2"), 1), at(node("kinc-worker"), 1), at(node("kinc-control-plane"), 0),
+		at(node("old", "10.244.0.0/24"), 0))
+	for _, name := range []string{"kinc-worker2", "kinc-worker", "kinc-control-plane"} {
+		f.MustSync(f.c.sync, name)
+	}
+	for name, want := range map[string]string{"kinc-control-plane": "10.244.1.0/24", "kinc-worker": "10.244.2.0/24", "kinc-worker2": "10.244.3.0/24"} {
+		if got := f.patched(name); !slices.Equal(got, []string{want}) {
+			t.Errorf("%s got %v, want %s", name, got, want)
+		}
+	}
 }
 
 // TestSyncReleasesDeletedNode: a deleted Node's range goes to the next
