@@ -7,6 +7,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
+	certificatesv1 "k8s.io/api/certificates/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -41,6 +42,7 @@ func TestColumnDefinitions(t *testing.T) {
 		{&batchv1.Job{}, "*Name:string Status:string Completions:string Duration:string Age:string Containers:string:wide Images:string:wide Selector:string:wide"},
 		{&batchv1.CronJob{}, "*Name:string Schedule:string Timezone:string Suspend:boolean Active:integer Last Schedule:string Age:string Containers:string:wide Images:string:wide Selector:string:wide"},
 		{&discoveryv1.EndpointSlice{}, "*Name:string AddressType:string Ports:string Endpoints:string Age:string"},
+		{&certificatesv1.CertificateSigningRequest{}, "*Name:string Age:string SignerName:string Requestor:string RequestedDuration:string Condition:string"},
 		{&coordinationv1.Lease{}, "*Name:string Holder:string Age:string"},
 		{&rbacv1.RoleBinding{}, "*Name:string Role:string Age:string Users:string:wide Groups:string:wide ServiceAccounts:string:wide"},
 		{&rbacv1.ClusterRoleBinding{}, "*Name:string Role:string Age:string Users:string:wide Groups:string:wide ServiceAccounts:string:wide"},
@@ -90,6 +92,7 @@ func TestListTypesShareColumns(t *testing.T) {
 		{&appsv1.ControllerRevision{}, &appsv1.ControllerRevisionList{}},
 		{&batchv1.Job{}, &batchv1.JobList{}}, {&batchv1.CronJob{}, &batchv1.CronJobList{}},
 		{&discoveryv1.EndpointSlice{}, &discoveryv1.EndpointSliceList{}},
+		{&certificatesv1.CertificateSigningRequest{}, &certificatesv1.CertificateSigningRequestList{}},
 		{&coordinationv1.Lease{}, &coordinationv1.LeaseList{}},
 		{&rbacv1.RoleBinding{}, &rbacv1.RoleBindingList{}}, {&rbacv1.ClusterRoleBinding{}, &rbacv1.ClusterRoleBindingList{}},
 		{&rbacv1.Role{}, &rbacv1.RoleList{}},

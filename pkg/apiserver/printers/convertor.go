@@ -68,8 +68,9 @@ var _ TableConvertor = (*Convertor)(nil)
 // New returns a Convertor with upstream's printers for pods, nodes, namespaces,
 // services, endpoints, configmaps, secrets, serviceaccounts, core and
 // events.k8s.io events, deployments, replicasets, daemonsets, statefulsets,
-// controllerrevisions, jobs, cronjobs, endpointslices, leases, rolebindings
-// and clusterrolebindings (and their lists). Any
+// controllerrevisions, jobs, cronjobs, endpointslices,
+// certificatesigningrequests, leases, rolebindings and clusterrolebindings
+// (and their lists). Any
 // other object with metadata gets the default Name/Created At table.
 func New(opts ...Option) *Convertor {
 	return NewDefault(append([]Option{WithPrinters(all()...)}, opts...)...)

@@ -7,6 +7,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
+	certificatesv1 "k8s.io/api/certificates/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -123,6 +124,13 @@ func CronJobs() Printer {
 func EndpointSlices() Printer {
 	return newPrinter(endpointSliceColumns(), func(l *discoveryv1.EndpointSliceList) []discoveryv1.EndpointSlice { return l.Items }, printEndpointSlice)
 }
+func CertificateSigningRequests() Printer {
+	return newPrinter(certificateSigningRequestColumns(),
+		func(l *certificatesv1.CertificateSigningRequestList) []certificatesv1.CertificateSigningRequest {
+			return l.Items
+		},
+		printCertificateSigningRequest)
+}
 func Leases() Printer {
 	return newPrinter(leaseColumns(), func(l *coordinationv1.LeaseList) []coordinationv1.Lease { return l.Items }, printLease)
 }
@@ -137,7 +145,7 @@ func ClusterRoleBindings() Printer {
 // default table, as upstream).
 func all() []Printer {
 	return []Printer{Pods(), Nodes(), Namespaces(), Services(), Endpoints(), ConfigMaps(), Secrets(), ServiceAccounts(),
-		Events(), EventsV1(), Deployments(), ReplicaSets(), DaemonSets(), StatefulSets(), ControllerRevisions(), Jobs(), CronJobs(), EndpointSlices(), Leases(),
+		Events(), EventsV1(), Deployments(), ReplicaSets(), DaemonSets(), StatefulSets(), ControllerRevisions(), Jobs(), CronJobs(), EndpointSlices(), CertificateSigningRequests(), Leases(),
 		RoleBindings(), ClusterRoleBindings()}
 }
 
@@ -159,6 +167,7 @@ func newScheme() *runtime.Scheme {
 	for _, add := range []func(*runtime.Scheme) error{
 		corev1.AddToScheme, eventsv1.AddToScheme, appsv1.AddToScheme, batchv1.AddToScheme,
 		coordinationv1.AddToScheme, rbacv1.AddToScheme, discoveryv1.AddToScheme,
+		certificatesv1.AddToScheme,
 	} {
 		if err := add(s); err != nil {
 			// AddToScheme of generated API packages only fails on programming errors.

@@ -9,6 +9,7 @@ import (
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/apps/statefulset"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/batch/cronjob"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/batch/job"
+	"github.com/kinc-dev/kinc/pkg/apiserver/registry/certificates/certificatesigningrequest"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/coordination/lease"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/core/configmap"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/core/endpoints"
@@ -52,6 +53,7 @@ func resources(deps registry.Deps) []registry.Resource {
 		controllerrevision.Resource(deps),
 		job.Resource(deps),
 		cronjob.Resource(deps),
+		certificatesigningrequest.Resource(deps),
 		role.Resource(deps),
 		rolebinding.Resource(deps),
 		clusterrole.Resource(deps),

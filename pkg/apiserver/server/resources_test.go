@@ -139,11 +139,12 @@ func TestResourcesUnique(t *testing.T) {
 // TestDiscoveryFromResources checks that the discovery documents derived
 // from the list are those of testdata/discovery.golden (KINC_UPDATE_GOLDEN=1
 // rewrites it): the 20 resources served when the registry packages came to
-// own their descriptors, controllerrevisions, cronjobs and endpointslices.
+// own their descriptors, controllerrevisions, cronjobs, endpointslices and
+// certificatesigningrequests.
 func TestDiscoveryFromResources(t *testing.T) {
 	ds := testResources(t)
-	if len(ds) != 23 {
-		t.Errorf("%d resources, want 23", len(ds))
+	if len(ds) != 24 {
+		t.Errorf("%d resources, want 24", len(ds))
 	}
 	var hs []*handlers.Resource
 	for i := range ds {
