@@ -347,8 +347,10 @@ func TestMultiNodeClusterFromKindConfigSurvivesRestarts(t *testing.T) {
 	m.mustKubectl("", "create", "configmap", "survivor", "--from-literal=kept=yes")
 	m.mustKubectl(fmt.Sprintf(webPod, name), "apply", "-f", "-")
 	webIP := m.webServes("")
-	if !strings.HasPrefix(webIP, "10.244.1.") {
-		t.Errorf("web pod IP %s is not in the first worker's range 10.244.1.0/24", webIP)
+	// The worker's range is the one the node-ipam-controller gave its Node.
+	w1CIDR := m.mustKubectl("", "get", "node", w1, "-o", "jsonpath={.spec.podCIDR}")
+	if _, r, err := net.ParseCIDR(w1CIDR); err != nil || !r.Contains(net.ParseIP(webIP)) {
+		t.Errorf("web pod IP %s is not in the first worker's spec.podCIDR %q (%v)", webIP, w1CIDR, err)
 	}
 	m.podToPod("client-0", webIP)
 	m.podToHost()
