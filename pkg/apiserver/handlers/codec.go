@@ -106,9 +106,10 @@ type decoder struct {
 }
 
 // decodeBody decodes body of media type mt (JSON, YAML or Kubernetes
-// protobuf) into into, whose expected kind is gvk. strict reports unknown
-// and duplicate fields as a 400; otherwise they are returned as warnings
-// (protobuf has no unknown-field detection).
+// protobuf) into into, whose expected kind is gvk (of any group-version when
+// gvk's is empty). strict reports unknown and duplicate fields as a 400;
+// otherwise they are returned as warnings (protobuf has no unknown-field
+// detection).
 func (d decoder) decodeBody(body []byte, mt string, strict bool, into runtime.Object, gvk schema.GroupVersionKind) ([]string, error) {
 	var s runtime.Decoder
 	switch mt {
@@ -136,7 +137,7 @@ func (d decoder) decodeBody(body []byte, mt string, strict bool, into runtime.Ob
 			}
 		}
 	}
-	if got != nil && (got.Kind != gvk.Kind || got.GroupVersion() != gvk.GroupVersion()) {
+	if got != nil && (got.Kind != gvk.Kind || !gvk.GroupVersion().Empty() && got.GroupVersion() != gvk.GroupVersion()) {
 		return nil, apierrors.NewBadRequest(fmt.Sprintf(
 			"the API version in the data (%s) does not match the expected API version (%s)",
 			got.GroupVersion().String(), gvk.GroupVersion().String()))

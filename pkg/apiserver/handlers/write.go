@@ -187,7 +187,10 @@ func (a *API) deleteOptions(req *request) (*metav1.DeleteOptions, bool, error) {
 func (a *API) decodeDeleteOptions(body []byte, mt string, opts *metav1.DeleteOptions) error {
 	switch mt {
 	case mediaProtobuf:
-		_, err := a.decoder.decodeBody(body, mt, false, opts, paramsGV.WithKind("DeleteOptions"))
+		// Any group-version: client-go's typed clients send the one of the
+		// resource (discovery.k8s.io/v1 for an EndpointSlice).
+		_, err := a.decoder.decodeBody(body, mt, false, opts, schema.GroupVersionKind{Kind: "DeleteOptions"})
+		opts.TypeMeta = metav1.TypeMeta{}
 		return err
 	case mediaYAML:
 		j, err := yaml.YAMLToJSON(body)
