@@ -3,6 +3,7 @@ package generic
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -13,6 +14,25 @@ import (
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry"
 	"github.com/kinc-dev/kinc/pkg/apiserver/storage"
 )
+
+// GarbageCollectionPolicy is what a kind's deletion without a propagation
+// policy does to its dependents, as upstream's
+// rest.GarbageCollectionPolicy.
+type GarbageCollectionPolicy int
+
+const (
+	// DeleteDependents (the default) collects them in the background.
+	DeleteDependents GarbageCollectionPolicy = iota
+	// OrphanDependents orphans them: upstream's default for a few kinds in
+	// their oldest versions, for compatibility (batch/v1 Jobs).
+	OrphanDependents
+)
+
+// GarbageCollector is implemented by strategies whose kind orphans its
+// dependents by default (Rules.GarbageCollection).
+type GarbageCollector interface {
+	DefaultGarbageCollectionPolicy() GarbageCollectionPolicy
+}
 
 // Upstream's finalizers for the non-default propagation policies; the
 // garbage collector acts on them.
@@ -66,7 +86,7 @@ func (s *Store) Delete(ctx context.Context, namespace, name string, options *met
 	if graceful && options.GracePeriodSeconds != nil {
 		grace = *options.GracePeriodSeconds
 	}
-	changed, _ := gcFinalizers(m.GetFinalizers(), options.PropagationPolicy)
+	changed, _ := s.gcFinalizers(m.GetFinalizers(), options.PropagationPolicy)
 	if (graceful && grace > 0) || len(m.GetFinalizers()) > 0 || changed {
 		out, kept, err := s.markDeleting(ctx, namespace, name, preconditions, grace, options.PropagationPolicy, dryRun)
 		if !errors.Is(err, errDeleteNow) {
@@ -100,7 +120,7 @@ func (s *Store) stillNoFinalizers(policy *metav1.DeletionPropagation) storage.Va
 		if err != nil {
 			return err
 		}
-		if _, fins := gcFinalizers(m.GetFinalizers(), policy); len(fins) > 0 {
+		if _, fins := s.gcFinalizers(m.GetFinalizers(), policy); len(fins) > 0 {
 			return apierrors.NewConflict(s.Resource, m.GetName(), errors.New("the object gained finalizers while it was being deleted"))
 		}
 		return nil
@@ -111,10 +131,18 @@ func (s *Store) stillNoFinalizers(policy *metav1.DeletionPropagation) storage.Va
 // policy, and whether they differ from existing. As upstream's
 // deletionFinalizersForGarbageCollection: Orphan means the orphan
 // finalizer and not foregroundDeletion, Foreground the reverse, Background
-// neither; no policy keeps what the object has.
-func gcFinalizers(existing []string, policy *metav1.DeletionPropagation) (bool, []string) {
-	if policy == nil {
-		return false, existing
+// neither; without a policy the object's own finalizers decide, and
+// without those the kind's default (orphan for a GarbageCollector
+// strategy saying so).
+func (s *Store) gcFinalizers(existing []string, policy *metav1.DeletionPropagation) (bool, []string) {
+	orphan, foreground := slices.Contains(existing, finalizerOrphan), slices.Contains(existing, finalizerForeground)
+	switch {
+	case policy != nil:
+		orphan = *policy == metav1.DeletePropagationOrphan
+		foreground = *policy == metav1.DeletePropagationForeground
+	case !orphan && !foreground:
+		gc, ok := s.Strategy.(GarbageCollector)
+		orphan = ok && gc.DefaultGarbageCollectionPolicy() == OrphanDependents
 	}
 	var out []string
 	for _, f := range existing {
@@ -122,10 +150,10 @@ func gcFinalizers(existing []string, policy *metav1.DeletionPropagation) (bool, 
 			out = append(out, f)
 		}
 	}
-	switch *policy {
-	case metav1.DeletePropagationOrphan:
+	if orphan {
 		out = append(out, finalizerOrphan)
-	case metav1.DeletePropagationForeground:
+	}
+	if foreground {
 		out = append(out, finalizerForeground)
 	}
 	if sets.New(out...).Equal(sets.New(existing...)) {
@@ -154,7 +182,7 @@ func (s *Store) markDeleting(ctx context.Context, namespace, name string, precon
 		cur := m.GetDeletionGracePeriodSeconds()
 		pendingGrace := m.GetDeletionTimestamp() != nil && cur != nil && *cur > 0
 		if !pendingGrace {
-			_, fins := gcFinalizers(m.GetFinalizers(), policy)
+			_, fins := s.gcFinalizers(m.GetFinalizers(), policy)
 			m.SetFinalizers(fins)
 		}
 		if len(m.GetFinalizers()) == 0 && grace == 0 {

@@ -272,3 +272,37 @@ func TestDeletePolicyDuringGracePeriod(t *testing.T) {
 		t.Errorf("pod still there after its finalizer went: %v", err)
 	}
 }
+
+// orphaningStrategy is podStrategy for a kind that orphans its dependents
+// by default (as batch/v1 jobs).
+type orphaningStrategy struct{ podStrategy }
+
+func (orphaningStrategy) DefaultGarbageCollectionPolicy() GarbageCollectionPolicy {
+	return OrphanDependents
+}
+
+func TestDeleteDefaultGarbageCollectionPolicy(t *testing.T) {
+	s, _ := newStore(t)
+	s.Strategy = orphaningStrategy{}
+	mustCreate(t, s, newPod("default", "legacy", nil))
+	out, deleted, err := s.Delete(ctxT(t), "default", "legacy", nil, false)
+	if err != nil || deleted || !slices.Equal(out.(*corev1.Pod).Finalizers, []string{"orphan"}) {
+		t.Fatalf("delete without a policy: %v deleted %v finalizers %v, want orphaned by default", err, deleted, out.(*corev1.Pod).Finalizers)
+	}
+	// An explicit policy wins over the default.
+	background := metav1.DeletePropagationBackground
+	if _, deleted, err := s.Delete(ctxT(t), "default", "legacy", &metav1.DeleteOptions{PropagationPolicy: &background}, false); err != nil || !deleted {
+		t.Errorf("background delete of an orphaning object: %v deleted %v, want it removed", err, deleted)
+	}
+	mustCreate(t, s, newPod("default", "explicit", nil))
+	if _, deleted, err := s.Delete(ctxT(t), "default", "explicit", &metav1.DeleteOptions{PropagationPolicy: &background}, false); err != nil || !deleted {
+		t.Errorf("background delete: %v deleted %v, want removed at once", err, deleted)
+	}
+	// A foregroundDeletion finalizer of the object's own wins too.
+	pod := newPod("default", "fg", nil)
+	pod.Finalizers = []string{"foregroundDeletion"}
+	mustCreate(t, s, pod)
+	if out, _, err := s.Delete(ctxT(t), "default", "fg", nil, false); err != nil || !slices.Equal(out.(*corev1.Pod).Finalizers, []string{"foregroundDeletion"}) {
+		t.Errorf("delete of an object with foregroundDeletion: %v %v", err, out.(*corev1.Pod).Finalizers)
+	}
+}

@@ -44,6 +44,10 @@ type Rules[T runtime.Object] struct {
 	KeepOnStatusUpdate func(obj, old T)
 	// ValidateStatus returns the problems of a /status update.
 	ValidateStatus func(obj, old T) field.ErrorList
+
+	// GarbageCollection is what a deletion without a propagation policy
+	// does to the object's dependents (see GarbageCollector).
+	GarbageCollection GarbageCollectionPolicy
 }
 
 // Strategy returns the strategy of the resource itself. It panics when
@@ -73,6 +77,11 @@ func (r Rules[T]) StatusStrategy() registry.Strategy {
 type ruleStrategy[T runtime.Object] struct {
 	rules        Rules[T]
 	spec, status int // field indexes in T's struct (SpecStatus)
+}
+
+// DefaultGarbageCollectionPolicy implements GarbageCollector.
+func (s *ruleStrategy[T]) DefaultGarbageCollectionPolicy() GarbageCollectionPolicy {
+	return s.rules.GarbageCollection
 }
 
 // fieldOf returns the field i of the struct obj points to.

@@ -29,6 +29,9 @@ func rules() generic.Rules[*batchv1.Job] {
 		ValidateUpdate: validateSpecUpdate,
 		SpecStatus:     true,
 		ValidateStatus: validateStatus,
+		// batch/v1 orphans a job's pods when deleted without a
+		// propagation policy, as upstream (for compatibility).
+		GarbageCollection: generic.OrphanDependents,
 	}
 }
 

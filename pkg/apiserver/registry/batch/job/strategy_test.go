@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/utils/ptr"
 
+	"github.com/kinc-dev/kinc/pkg/apiserver/registry/generic"
 	. "github.com/kinc-dev/kinc/pkg/apiserver/registry/internal/regtest"
 )
 
@@ -144,5 +145,14 @@ func TestUpdate(t *testing.T) {
 	_, f, _ := GetAttrs(st)
 	if f["status.successful"] != "1" {
 		t.Errorf("fields %v", f)
+	}
+}
+
+// TestOrphansByDefault: batch/v1 jobs orphan their pods when deleted
+// without a propagation policy, as upstream.
+func TestOrphansByDefault(t *testing.T) {
+	gc, ok := NewStrategy().(generic.GarbageCollector)
+	if !ok || gc.DefaultGarbageCollectionPolicy() != generic.OrphanDependents {
+		t.Errorf("jobs' strategy: default garbage collection policy (%v), want OrphanDependents", ok)
 	}
 }
