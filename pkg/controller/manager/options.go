@@ -12,13 +12,14 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/kinc-dev/kinc/pkg/controller/cronjob"
+	"github.com/kinc-dev/kinc/pkg/controller/daemonset"
 	"github.com/kinc-dev/kinc/pkg/controller/deployment"
 	"github.com/kinc-dev/kinc/pkg/controller/endpoints"
 	"github.com/kinc-dev/kinc/pkg/controller/endpointslice"
-	"github.com/kinc-dev/kinc/pkg/controller/garbagecollector"
 	"github.com/kinc-dev/kinc/pkg/controller/job"
 	"github.com/kinc-dev/kinc/pkg/controller/namespace"
 	"github.com/kinc-dev/kinc/pkg/controller/replicaset"
+	"github.com/kinc-dev/kinc/pkg/controller/statefulset"
 	"github.com/kinc-dev/kinc/pkg/controller/ttlafterfinished"
 	"github.com/kinc-dev/kinc/pkg/daemon"
 	"github.com/kinc-dev/kinc/pkg/pki"
@@ -91,10 +92,10 @@ type Options struct {
 	ConcurrentDeploymentSyncs int32
 	// ConcurrentJobSyncs is the job-controller's workers.
 	ConcurrentJobSyncs int32
-	// ConcurrentGCSyncs and EnableGarbageCollector are the
-	// garbage-collector-controller's workers and whether it runs.
-	ConcurrentGCSyncs      int32
-	EnableGarbageCollector bool
+	// ConcurrentDaemonSetSyncs and ConcurrentStatefulSetSyncs are the
+	// daemonset-controller's and statefulset-controller's workers.
+	ConcurrentDaemonSetSyncs   int32
+	ConcurrentStatefulSetSyncs int32
 	// ConcurrentCronJobSyncs and ConcurrentTTLSyncs are the
 	// cronjob-controller's and ttl-after-finished-controller's workers.
 	ConcurrentCronJobSyncs int32
@@ -124,15 +125,15 @@ func NewOptions() *Options {
 		Controllers:           []string{"*"},
 		ClusterName:           "kubernetes",
 
-		ConcurrentNamespaceSyncs:  namespace.DefaultConcurrentSyncs,
-		NamespaceSyncPeriod:       namespace.DefaultResyncPeriod,
-		ConcurrentReplicaSetSyncs: replicaset.DefaultConcurrentSyncs,
-		ConcurrentDeploymentSyncs: deployment.DefaultConcurrentSyncs,
-		ConcurrentJobSyncs:        job.DefaultConcurrentSyncs,
-		ConcurrentGCSyncs:         garbagecollector.DefaultConcurrentSyncs,
-		EnableGarbageCollector:    true,
-		ConcurrentCronJobSyncs:    cronjob.DefaultConcurrentSyncs,
-		ConcurrentTTLSyncs:        ttlafterfinished.DefaultConcurrentSyncs,
+		ConcurrentNamespaceSyncs:   namespace.DefaultConcurrentSyncs,
+		NamespaceSyncPeriod:        namespace.DefaultResyncPeriod,
+		ConcurrentReplicaSetSyncs:  replicaset.DefaultConcurrentSyncs,
+		ConcurrentDeploymentSyncs:  deployment.DefaultConcurrentSyncs,
+		ConcurrentJobSyncs:         job.DefaultConcurrentSyncs,
+		ConcurrentDaemonSetSyncs:   daemonset.DefaultConcurrentSyncs,
+		ConcurrentStatefulSetSyncs: statefulset.DefaultConcurrentSyncs,
+		ConcurrentCronJobSyncs:     cronjob.DefaultConcurrentSyncs,
+		ConcurrentTTLSyncs:         ttlafterfinished.DefaultConcurrentSyncs,
 
 		ConcurrentEndpointSyncs:        endpoints.DefaultConcurrentSyncs,
 		ConcurrentServiceEndpointSyncs: endpointslice.DefaultConcurrentSyncs,
@@ -180,9 +181,9 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.Int32Var(&o.ConcurrentServiceEndpointSyncs, "concurrent-service-endpoint-syncs", o.ConcurrentServiceEndpointSyncs, "The number of service endpoint syncing operations that will be done concurrently. Larger number = faster endpoint slice updating, but more CPU (and network) load. Defaults to 5.")
 	fs.Int32Var(&o.MaxEndpointsPerSlice, "max-endpoints-per-slice", o.MaxEndpointsPerSlice, "The maximum number of endpoints that will be added to an EndpointSlice. More endpoints per slice will result in less endpoint slices, but larger resources. Defaults to 100.")
 	fs.DurationVar(&o.EndpointSliceUpdatesBatchPeriod, "endpointslice-updates-batch-period", o.EndpointSliceUpdatesBatchPeriod, "The length of endpoint slice updates batching period. Processing of pod changes will be delayed by this duration to join them with potential upcoming updates and reduce the overall number of endpoints updates. Larger number = higher endpoint programming latency, but lower number of endpoints revision generated")
-	fs.Int32Var(&o.ConcurrentGCSyncs, "concurrent-gc-syncs", o.ConcurrentGCSyncs, "The number of garbage collector workers that are allowed to sync concurrently.")
-	fs.BoolVar(&o.EnableGarbageCollector, "enable-garbage-collector", o.EnableGarbageCollector, "Enables the generic garbage collector. MUST be synced with the corresponding flag of the kube-apiserver.")
 	fs.Int32Var(&o.ConcurrentJobSyncs, "concurrent-job-syncs", o.ConcurrentJobSyncs, "The number of job objects that are allowed to sync concurrently. Larger number = more responsive jobs, but more CPU (and network) load")
+	fs.Int32Var(&o.ConcurrentDaemonSetSyncs, "concurrent-daemonset-syncs", o.ConcurrentDaemonSetSyncs, "The number of daemonset objects that are allowed to sync concurrently. Larger number = more responsive daemonsets, but more CPU (and network) load")
+	fs.Int32Var(&o.ConcurrentStatefulSetSyncs, "concurrent-statefulset-syncs", o.ConcurrentStatefulSetSyncs, "The number of statefulset objects that are allowed to sync concurrently. Larger number = more responsive statefulsets, but more CPU (and network) load")
 	fs.Int32Var(&o.ConcurrentCronJobSyncs, "concurrent-cron-job-syncs", o.ConcurrentCronJobSyncs, "The number of cron job objects that are allowed to sync concurrently. Larger number = more responsive jobs, but more CPU (and network) load")
 	fs.Int32Var(&o.ConcurrentTTLSyncs, "concurrent-ttl-after-finished-syncs", o.ConcurrentTTLSyncs, "The number of ttl-after-finished-controller workers that are allowed to sync concurrently.")
 }
@@ -225,11 +226,14 @@ func (o *Options) Validate() error {
 		add(fmt.Errorf("--concurrent-deployment-syncs %d must be at least 1", o.ConcurrentDeploymentSyncs))
 	}
 	add(o.validateEndpoints())
-	if o.ConcurrentGCSyncs < 1 {
-		add(fmt.Errorf("--concurrent-gc-syncs %d must be at least 1", o.ConcurrentGCSyncs))
-	}
 	if o.ConcurrentJobSyncs < 1 {
 		add(fmt.Errorf("--concurrent-job-syncs %d must be at least 1", o.ConcurrentJobSyncs))
+	}
+	if o.ConcurrentDaemonSetSyncs < 1 {
+		add(fmt.Errorf("--concurrent-daemonset-syncs %d must be at least 1", o.ConcurrentDaemonSetSyncs))
+	}
+	if o.ConcurrentStatefulSetSyncs < 1 {
+		add(fmt.Errorf("--concurrent-statefulset-syncs %d must be at least 1", o.ConcurrentStatefulSetSyncs))
 	}
 	if o.ConcurrentCronJobSyncs < 1 {
 		add(fmt.Errorf("--concurrent-cron-job-syncs %d must be at least 1", o.ConcurrentCronJobSyncs))
