@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -73,6 +74,7 @@ type Controller struct {
 	absent   *lru.Cache
 	opts     Options
 	started  time.Time
+	running  atomic.Bool
 }
 
 // New returns the garbage collector. metadataClient reads, watches,
@@ -128,6 +130,9 @@ func rateLimiter() workqueue.TypedRateLimiter[string] {
 func (c *Controller) Run(ctx context.Context, workers int) error {
 	if workers < 1 {
 		return c.Loop.Run(ctx, workers) // the kit's error
+	}
+	if !c.running.CompareAndSwap(false, true) {
+		return fmt.Errorf("controller %s: Run called twice", Name)
 	}
 	c.started = c.opts.Clock.Now()
 	if err := c.monitors.sync(ctx); err != nil {

@@ -153,12 +153,15 @@ func (m *monitors) sync(ctx context.Context) error {
 func compareGVR(a, b schema.GroupVersionResource) int { return strings.Compare(a.String(), b.String()) }
 
 // newMonitor returns the (not started) informer of gvr, whose events are
-// pushed to the graph builder. Objects are stored without managedFields.
+// pushed to the graph builder. Objects are stored without managedFields,
+// labels and annotations (last-applied-configuration can be most of an
+// object): the graph needs none of them.
 func (m *monitors) newMonitor(gvr schema.GroupVersionResource, gvk schema.GroupVersionKind) *monitor {
 	inf := metadatainformer.NewFilteredMetadataInformer(m.metadata, gvr, metav1.NamespaceAll, 0, cache.Indexers{}, nil).Informer()
 	_ = inf.SetTransform(func(obj any) (any, error) {
 		if pm, ok := obj.(*metav1.PartialObjectMetadata); ok {
-			pm.ManagedFields = nil
+			// Only identity, owners, finalizers and deletion matter here.
+			pm.ManagedFields, pm.Annotations, pm.Labels = nil, nil, nil
 		}
 		return obj, nil
 	})
