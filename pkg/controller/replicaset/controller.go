@@ -80,7 +80,19 @@ type Options struct {
 	// BurstReplicas bounds the creates or deletes of one sync; 0 means
 	// BurstReplicas.
 	BurstReplicas int
+	// MaxInFlight bounds the creates or deletes of one sync that are in
+	// flight at once; 0 means DefaultMaxInFlight.
+	MaxInFlight int
 }
+
+// DefaultMaxInFlight is how many pod creates or deletes one sync has in
+// flight at most. Upstream sends a whole slow-start batch at once (up to
+// 256, then the rest of BurstReplicas), throttled in practice by the
+// client's rate limit (--kube-api-qps 20, burst 30); without that limit
+// a batch above the apiserver's --max-mutating-requests-inflight (200)
+// is answered 429 with Retry-After: 1 and stalls a second. Batches keep
+// their sizes; only their concurrency is bounded.
+const DefaultMaxInFlight = 64
 
 // Controller is the replicaset controller. Its queue keys are
 // "namespace/name" of ReplicaSets. Run (from the embedded Loop) runs it.
@@ -94,6 +106,7 @@ type Controller struct {
 	clock        clock.WithTicker
 	expectations *Expectations
 	burst        int
+	inFlight     int
 }
 
 // New returns a Controller reading ReplicaSets and pods through the given
@@ -109,11 +122,15 @@ func New(client kubernetes.Interface, rss appsinformers.ReplicaSetInformer, pods
 	if opts.BurstReplicas <= 0 {
 		opts.BurstReplicas = BurstReplicas
 	}
+	if opts.MaxInFlight <= 0 {
+		opts.MaxInFlight = DefaultMaxInFlight
+	}
 	if err := AddPodControllerIndex(pods.Informer()); err != nil {
 		return nil, err
 	}
 	c := &Controller{client: client, rsLister: rss.Lister(), podLister: pods.Lister(), podIndexer: pods.Informer().GetIndexer(),
-		recorder: opts.Recorder, clock: opts.Clock, expectations: NewExpectations(opts.Clock), burst: opts.BurstReplicas}
+		recorder: opts.Recorder, clock: opts.Clock, expectations: NewExpectations(opts.Clock), burst: opts.BurstReplicas,
+		inFlight: opts.MaxInFlight}
 	c.Loop = controller.New(controller.Config{Name: Name, Sync: c.sync, Logger: opts.Logger, Clock: opts.Clock,
 		Synced: []cache.InformerSynced{rss.Informer().HasSynced, pods.Informer().HasSynced}})
 	_, _ = rss.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{

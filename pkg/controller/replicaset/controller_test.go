@@ -421,3 +421,28 @@ func TestPodNamePrefix(t *testing.T) {
 		t.Errorf("generateName of a 253-character name has %d characters", len(p.GenerateName))
 	}
 }
+
+// TestSlowStartBatchInFlight: batches keep upstream's sizes while at most
+// inFlight calls run at once.
+func TestSlowStartBatchInFlight(t *testing.T) {
+	var cur, peak, calls atomic.Int32
+	ok, err := slowStartBatch(100, 1, 8, func() error {
+		n := cur.Add(1)
+		for {
+			p := peak.Load()
+			if n <= p || peak.CompareAndSwap(p, n) {
+				break
+			}
+		}
+		time.Sleep(time.Millisecond)
+		cur.Add(-1)
+		calls.Add(1)
+		return nil
+	})
+	if ok != 100 || err != nil || calls.Load() != 100 {
+		t.Errorf("slowStartBatch = %d, %v after %d calls", ok, err, calls.Load())
+	}
+	if p := peak.Load(); p > 8 || p < 2 {
+		t.Errorf("peak concurrency %d, want 2..8", p)
+	}
+}

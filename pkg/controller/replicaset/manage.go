@@ -194,7 +194,7 @@ func (c *Controller) manageReplicas(ctx context.Context, key string, active []*c
 		c.expectations.ExpectCreations(key, n)
 		c.Logger().Debug("too few replicas", "replicaSet", key, "need", derefReplicas(rs), "creating", n)
 		ref := ControllerRef(rs, Kind.Kind, Kind.GroupVersion().String())
-		ok, err := slowStartBatch(n, SlowStartInitialBatchSize, func() error {
+		ok, err := slowStartBatch(n, SlowStartInitialBatchSize, c.inFlight, func() error {
 			err := c.createPod(ctx, rs, &ref)
 			if err != nil && apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause) {
 				return nil // every create would fail; the namespace goes away
@@ -217,9 +217,12 @@ func (c *Controller) manageReplicas(ctx context.Context, key string, active []*c
 		}
 		c.expectations.ExpectDeletions(key, keys)
 		errCh := make(chan error, len(victims))
+		sem := make(chan struct{}, c.inFlight)
 		var wg sync.WaitGroup
 		for _, p := range victims {
+			sem <- struct{}{}
 			wg.Go(func() {
+				defer func() { <-sem }()
 				if err := c.deletePodOf(ctx, rs, p.Name); err != nil {
 					c.expectations.DeletionObserved(key, p.Namespace+"/"+p.Name)
 					if !apierrors.IsNotFound(err) {
@@ -314,15 +317,19 @@ func (c *Controller) relatedPods(rs *appsv1.ReplicaSet) []*corev1.Pod {
 
 // slowStartBatch calls fn count times: batches of initial, then twice the
 // previous batch while every call of a batch succeeded; the calls of one
-// batch run concurrently. It returns the number of successful calls and
-// the first error, after which no further batch starts.
-func slowStartBatch(count, initial int, fn func() error) (int, error) {
+// batch run concurrently, at most inFlight at a time. It returns the
+// number of successful calls and the first error, after which no further
+// batch starts.
+func slowStartBatch(count, initial, inFlight int, fn func() error) (int, error) {
 	remaining, successes := count, 0
+	sem := make(chan struct{}, max(inFlight, 1))
 	for batch := min(remaining, initial); batch > 0; batch = min(2*batch, remaining) {
 		errCh := make(chan error, batch)
 		var wg sync.WaitGroup
 		for range batch {
+			sem <- struct{}{}
 			wg.Go(func() {
+				defer func() { <-sem }()
 				if err := fn(); err != nil {
 					errCh <- err
 				}
