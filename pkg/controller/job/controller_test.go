@@ -385,7 +385,7 @@ func TestSuspend(t *testing.T) {
 	if n := len(f.pods()); n != 0 || j.Status.Active != 0 {
 		t.Errorf("%d pods, status %+v", n, j.Status)
 	}
-	if c := cond(j, batchv1.JobSuspended); c == nil || c.Status != corev1.ConditionTrue || c.Reason != "JobSuspended" {
+	if c := cond(j, batchv1.JobSuspended); c == nil || c.Status != corev1.ConditionTrue || c.Reason != "JobSuspended" || j.Status.StartTime != nil {
 		t.Errorf("conditions %+v", j.Status.Conditions)
 	}
 	if evs := f.events(); !slices.Contains(evs, "Normal Suspended Job suspended") || count(evs, "Normal SuccessfulDelete") != 2 {
@@ -398,7 +398,7 @@ func TestSuspend(t *testing.T) {
 	f.refresh()
 	f.MustSync(f.c.sync, "default/s")
 	j = f.job("s")
-	if c := cond(j, batchv1.JobSuspended); len(f.pods()) != 2 || c == nil || c.Status != corev1.ConditionFalse || c.Reason != "JobResumed" {
+	if c := cond(j, batchv1.JobSuspended); len(f.pods()) != 2 || c == nil || c.Status != corev1.ConditionFalse || c.Reason != "JobResumed" || j.Status.StartTime == nil {
 		t.Errorf("after resume: %d pods, %+v", len(f.pods()), j.Status.Conditions)
 	}
 }

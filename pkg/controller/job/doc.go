@@ -22,10 +22,12 @@
 // successes give SuccessCriteriaMet, then Complete with
 // status.completionTime once no pod is left to count. spec.podFailurePolicy
 // (FailJob, Ignore, Count) and spec.successPolicy are honoured;
-// backoffLimitPerIndex and the FailIndex action are not implemented (a
-// Job using them is handled as without them and gets a warning event).
-// A suspended Job has its active pods deleted and the Suspended
-// condition. Events and their messages are upstream's (SuccessfulCreate,
+// backoffLimitPerIndex, maxFailedIndexes and the FailIndex action are not
+// implemented: such a Job is handled as if it had none (its failed
+// indexes are retried within the global backoffLimit). A suspended Job has
+// its active pods deleted, the Suspended condition and no startTime
+// (upstream's MutableSchedulingDirectivesForSuspendedJobs); resuming sets
+// startTime again. Events and their messages are upstream's (SuccessfulCreate,
 // SuccessfulDelete, FailedCreate, Completed, BackoffLimitExceeded,
 // DeadlineExceeded, Suspended, Resumed…).
 package job

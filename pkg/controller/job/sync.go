@@ -190,6 +190,10 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 			if changed {
 				suspendChanged = true
 				c.recorder.Event(job, corev1.EventTypeNormal, "Suspended", "Job suspended")
+				// As upstream with MutableSchedulingDirectivesForSuspendedJobs
+				// (beta, on since 1.36): a suspended Job has not started, so
+				// its template's scheduling directives may change.
+				job.Status.StartTime = nil
 			}
 		case managed:
 			var changed bool
