@@ -10,6 +10,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apimachinery/pkg/watch"
@@ -149,7 +150,8 @@ func waitRolledOut(ctx context.Context, t testing.TB, client kubernetes.Interfac
 // TestIntegrationDaemonSet runs the controller against a real
 // kube-apiserver on etcd, the test acting as kubelet: a DaemonSet on three
 // nodes gets a pod on each of the two it tolerates, then a template change
-// rolls through with at most one pod per node.
+// rolls through with at most one pod per node, and kubectl rollout undo
+// (revision 1 applied as a strategic merge patch) rolls it back.
 func TestIntegrationDaemonSet(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test: starts etcd and kube-apiserver")
@@ -248,6 +250,34 @@ func TestIntegrationDaemonSet(t *testing.T) {
 	for node, n := range kubelet.maxPerNode() {
 		if n > 1 {
 			t.Errorf("node %s had %d daemon pods at once, want 1 (maxSurge 0)", node, n)
+		}
+	}
+
+	// kubectl rollout undo: revision 1's data applied as a strategic merge
+	// patch; revision 1 becomes revision 3, the pods go back to agent:1.
+	var first *appsv1.ControllerRevision
+	for i := range revs.Items {
+		if revs.Items[i].Revision == 1 {
+			first = &revs.Items[i]
+		}
+	}
+	if first == nil {
+		t.Fatalf("no revision 1 in %v", revs.Items)
+	}
+	if _, err := client.AppsV1().DaemonSets(ns).Patch(ctx, "agent", types.StrategicMergePatchType, first.Data.Raw, metav1.PatchOptions{}); err != nil {
+		t.Fatalf("undo patch: %v", err)
+	}
+	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 60*time.Second, true, func(ctx context.Context) (bool, error) {
+		r, err := client.AppsV1().ControllerRevisions(ns).Get(ctx, first.Name, metav1.GetOptions{})
+		return err == nil && r.Revision == 3, nil
+	})
+	if err != nil {
+		t.Fatalf("revision %s not renumbered 3 after the undo: %v", first.Name, err)
+	}
+	waitRolledOut(ctx, t, client, ns, "agent", 2)
+	for _, p := range livePods(ctx, t, client, ns) {
+		if p.Spec.Containers[0].Image != "agent:1" || p.Labels[daemonset.HashLabel] != onNode["n1"] {
+			t.Errorf("pod %s after the undo: image %s hash %s", p.Name, p.Spec.Containers[0].Image, p.Labels[daemonset.HashLabel])
 		}
 	}
 }
