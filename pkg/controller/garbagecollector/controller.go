@@ -9,7 +9,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/time/rate"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -95,8 +94,8 @@ func New(metadataClient metadata.Interface, discoveryClient discovery.DiscoveryI
 	}
 	c := &Controller{graph: newGraph(), absent: lru.New(absentOwnerCacheSize), opts: opts}
 	c.Loop = controller.New(controller.Config{Name: Name, Sync: c.sync, Logger: opts.Logger, Clock: opts.Clock,
-		Synced:      []cache.InformerSynced{c.synced},
-		RateLimiter: rateLimiter(),
+		// The kit's default rate limiter is upstream's queues' (5 ms to 1000 s, 10 qps).
+		Synced: []cache.InformerSynced{c.synced},
 		Background: []func(context.Context){
 			func(ctx context.Context) { c.builder.run(ctx) },
 			c.resyncLoop,
@@ -113,14 +112,6 @@ func New(metadataClient metadata.Interface, discoveryClient discovery.DiscoveryI
 	c.monitors = &monitors{metadata: metadataClient, discovery: discoveryClient, logger: logger, push: c.builder.push}
 	c.client = &client{metadata: metadataClient, mon: c.monitors}
 	return c
-}
-
-// rateLimiter is upstream's default controller rate limiter.
-func rateLimiter() workqueue.TypedRateLimiter[string] {
-	return workqueue.NewTypedMaxOfRateLimiter(
-		workqueue.NewTypedItemExponentialFailureRateLimiter[string](5*time.Millisecond, 1000*time.Second),
-		&workqueue.TypedBucketRateLimiter[string]{Limiter: rate.NewLimiter(rate.Limit(10), 100)},
-	)
 }
 
 // Run implements controller.Controller: it discovers the resources,
