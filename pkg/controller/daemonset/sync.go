@@ -249,11 +249,16 @@ func (c *Controller) syncNodes(ctx context.Context, key string, ds *appsv1.Daemo
 	}
 	template := podTemplate(ds, hash)
 	ref := replicaset.ControllerRef(ds, Kind.Kind, Kind.GroupVersion().String())
+	// At most replicaset.DefaultMaxInFlight calls at once: a larger burst
+	// exceeds the apiserver's mutating in-flight limit and gets 429s.
+	sem := make(chan struct{}, replicaset.DefaultMaxInFlight)
 	for pos, batch := 0, min(nCreate, 1); pos < nCreate; pos, batch = pos+batch, min(2*batch, nCreate-(pos+batch)) {
 		before := len(errs)
 		var wg sync.WaitGroup
 		for i := pos; i < pos+batch; i++ {
+			sem <- struct{}{}
 			wg.Go(func() {
+				defer func() { <-sem }()
 				if err := c.createPod(ctx, ds, template, &ref, nodesNeeding[i]); err != nil {
 					if apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause) {
 						return // observed as never coming
@@ -271,7 +276,9 @@ func (c *Controller) syncNodes(ctx context.Context, key string, ds *appsv1.Daemo
 	}
 	var wg sync.WaitGroup
 	for _, name := range podsToDelete[:nDelete] {
+		sem <- struct{}{}
 		wg.Go(func() {
+			defer func() { <-sem }()
 			if err := c.deletePodOf(ctx, ds, name); err != nil {
 				c.expectations.deletionObserved(key)
 				if !apierrors.IsNotFound(err) {

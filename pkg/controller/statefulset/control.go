@@ -14,6 +14,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/kinc-dev/kinc/pkg/controller/replicaset"
 )
 
 // MaxBatchSize bounds one slow-start batch of a Parallel StatefulSet.
@@ -217,6 +219,9 @@ func runForAll(pods []*corev1.Pod, fn func(i int) (bool, error), monotonic bool)
 		}
 		return false, nil
 	}
+	// Batches keep upstream's sizes; at most replicaset.DefaultMaxInFlight
+	// calls run at once (more exceed the apiserver's in-flight limit).
+	sem := make(chan struct{}, replicaset.DefaultMaxInFlight)
 	next, remaining := 0, len(pods)
 	for batch := min(remaining, 1); batch > 0; batch = min(2*batch, remaining, MaxBatchSize) {
 		errCh := make(chan error, batch)
@@ -224,7 +229,9 @@ func runForAll(pods []*corev1.Pod, fn func(i int) (bool, error), monotonic bool)
 		for range batch {
 			i := next
 			next++
+			sem <- struct{}{}
 			wg.Go(func() {
+				defer func() { <-sem }()
 				if _, err := fn(i); err != nil {
 					errCh <- err
 				}
