@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/utils/ptr"
@@ -470,5 +471,71 @@ func TestIntervals(t *testing.T) {
 		if got.String() != tc.want {
 			t.Errorf("%q + %v = %q, want %q", tc.in, tc.add, got, tc.want)
 		}
+	}
+}
+
+// TestAdoptAndRelease: an orphan matching the selector is adopted (owner
+// and finalizer patched in, after a fresh read of the Job); a pod of the
+// Job that stopped matching is released.
+func TestAdoptAndRelease(t *testing.T) {
+	job := newJob("a", ptr.To[int32](2), ptr.To[int32](2))
+	orphan := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "orphan", UID: "orphan",
+		Labels: map[string]string{batchv1.ControllerUidLabel: "uid-a"}}}
+	strayed := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "strayed", UID: "strayed",
+		Labels: map[string]string{"other": "x"}, OwnerReferences: []metav1.OwnerReference{*controllerRef(job)}}}
+	f := newFixture(t, job, orphan, strayed)
+	f.MustSync(f.c.sync, "default/a")
+	acts := f.Actions()
+	if len(acts) < 3 {
+		t.Fatalf("actions %v", acts)
+	}
+	for _, want := range []controllertest.Action{
+		{Verb: "get", Resource: "jobs", Namespace: "default", Name: "a"},
+		{Verb: "patch", Resource: "pods", Namespace: "default", Name: "orphan"},
+		{Verb: "patch", Resource: "pods", Namespace: "default", Name: "strayed"},
+		{Verb: "create", Resource: "pods", Namespace: "default", Name: "a-"},
+	} {
+		if !slices.ContainsFunc(acts, func(a k8stesting.Action) bool { return controllertest.Describe(a) == want }) {
+			t.Errorf("no %s in %v", want, acts)
+		}
+	}
+	for _, p := range f.pods() {
+		ref := metav1.GetControllerOf(&p)
+		switch p.Name {
+		case "orphan":
+			if ref == nil || ref.UID != "uid-a" || !slices.Contains(p.Finalizers, batchv1.JobTrackingFinalizer) {
+				t.Errorf("orphan not adopted: %+v", p.ObjectMeta)
+			}
+		case "strayed":
+			if ref != nil {
+				t.Errorf("strayed pod not released: %+v", p.OwnerReferences)
+			}
+		}
+	}
+	// One pod adopted: one created to reach parallelism 2.
+	if n := len(f.pods()); n != 3 {
+		t.Errorf("%d pods, want the two seeded and one created", n)
+	}
+}
+
+// TestWorkQueueJob: without completions, the Job completes once a pod
+// succeeded and the others finished; no pod is created after a success.
+func TestWorkQueueJob(t *testing.T) {
+	f := newFixture(t, newJob("wq", nil, ptr.To[int32](2)))
+	f.MustSync(f.c.sync, "default/wq")
+	pods := f.pods()
+	f.refresh()
+	f.setPhase(pods[0].Name, corev1.PodSucceeded, 0)
+	f.refresh()
+	f.MustSync(f.c.sync, "default/wq")
+	if j := f.job("wq"); len(f.pods()) != 2 || j.Status.Active != 1 || cond(j, batchv1.JobComplete) != nil {
+		t.Fatalf("after one success: %d pods, %+v", len(f.pods()), j.Status)
+	}
+	f.refresh()
+	f.setPhase(pods[1].Name, corev1.PodSucceeded, 0)
+	f.refresh()
+	f.MustSync(f.c.sync, "default/wq")
+	if j := f.job("wq"); j.Status.Succeeded != 2 || cond(j, batchv1.JobComplete) == nil {
+		t.Errorf("status %+v", j.Status)
 	}
 }
