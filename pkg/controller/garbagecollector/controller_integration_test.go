@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
 
@@ -53,7 +54,8 @@ func startEnv(t *testing.T) *env {
 func (e *env) run(workers int) (stop func()) {
 	e.t.Helper()
 	ctx, cancel := context.WithCancel(e.ctx)
-	c := garbagecollector.New(e.meta, e.client.Discovery(), garbagecollector.Options{
+	// A cached discovery client, as the controller manager gives it.
+	c := garbagecollector.New(e.meta, memory.NewMemCacheClient(e.client.Discovery()), garbagecollector.Options{
 		Logger: slog.New(slog.NewTextHandler(e.t.Output(), nil))})
 	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx, workers) }()

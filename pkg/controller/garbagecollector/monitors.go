@@ -103,8 +103,13 @@ func (e *restMappingError) Error() string {
 // mapper, adds a monitor for each new deletable resource (started at once
 // when the monitors run) and, when discovery answered completely, stops
 // those of resources no longer served. Discovery errors are returned
-// after whatever could be done.
+// after whatever could be done. A cached discovery client is invalidated
+// first, so that the mapper and the resources come from one round of
+// requests.
 func (m *monitors) sync(ctx context.Context) error {
+	if cached, ok := m.discovery.(discovery.CachedDiscoveryInterface); ok {
+		cached.Invalidate() // each sync asks the server afresh, once
+	}
 	groups, mapErr := restmapper.GetAPIGroupResourcesWithContext(ctx, discovery.ToDiscoveryInterfaceWithContext(m.discovery))
 	resources, err := deletableResources(ctx, m.discovery)
 	m.mu.Lock()

@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/metadata"
 
@@ -35,7 +36,9 @@ func newGarbageCollector(_ context.Context, cc Context) (controller.Controller, 
 	if err != nil {
 		return nil, fmt.Errorf("metadata client for generic-garbage-collector: %w", err)
 	}
-	return garbagecollector.New(meta, disc, garbagecollector.Options{
+	// Cached between two discoveries (the collector invalidates it on each),
+	// as upstream's: the kinds and the resources come from one round.
+	return garbagecollector.New(meta, memory.NewMemCacheClient(disc), garbagecollector.Options{
 		Recorder: cc.Events.NewRecorder(scheme.Scheme, corev1.EventSource{Component: garbagecollector.EventComponent}),
 		Logger:   cc.Logger, Clock: cc.Clock,
 	}), nil
