@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	eventsv1 "k8s.io/api/events/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 )
@@ -43,6 +44,7 @@ func TestColumnDefinitions(t *testing.T) {
 		{&batchv1.CronJob{}, "*Name:string Schedule:string Timezone:string Suspend:boolean Active:integer Last Schedule:string Age:string Containers:string:wide Images:string:wide Selector:string:wide"},
 		{&discoveryv1.EndpointSlice{}, "*Name:string AddressType:string Ports:string Endpoints:string Age:string"},
 		{&certificatesv1.CertificateSigningRequest{}, "*Name:string Age:string SignerName:string Requestor:string RequestedDuration:string Condition:string"},
+		{&policyv1.PodDisruptionBudget{}, "*Name:string Min Available:string Max Unavailable:string Allowed Disruptions:integer Age:string"},
 		{&coordinationv1.Lease{}, "*Name:string Holder:string Age:string"},
 		{&rbacv1.RoleBinding{}, "*Name:string Role:string Age:string Users:string:wide Groups:string:wide ServiceAccounts:string:wide"},
 		{&rbacv1.ClusterRoleBinding{}, "*Name:string Role:string Age:string Users:string:wide Groups:string:wide ServiceAccounts:string:wide"},
@@ -93,6 +95,7 @@ func TestListTypesShareColumns(t *testing.T) {
 		{&batchv1.Job{}, &batchv1.JobList{}}, {&batchv1.CronJob{}, &batchv1.CronJobList{}},
 		{&discoveryv1.EndpointSlice{}, &discoveryv1.EndpointSliceList{}},
 		{&certificatesv1.CertificateSigningRequest{}, &certificatesv1.CertificateSigningRequestList{}},
+		{&policyv1.PodDisruptionBudget{}, &policyv1.PodDisruptionBudgetList{}},
 		{&coordinationv1.Lease{}, &coordinationv1.LeaseList{}},
 		{&rbacv1.RoleBinding{}, &rbacv1.RoleBindingList{}}, {&rbacv1.ClusterRoleBinding{}, &rbacv1.ClusterRoleBindingList{}},
 		{&rbacv1.Role{}, &rbacv1.RoleList{}},

@@ -69,8 +69,8 @@ var _ TableConvertor = (*Convertor)(nil)
 // services, endpoints, configmaps, secrets, serviceaccounts, core and
 // events.k8s.io events, deployments, replicasets, daemonsets, statefulsets,
 // controllerrevisions, jobs, cronjobs, endpointslices,
-// certificatesigningrequests, leases, rolebindings and clusterrolebindings
-// (and their lists). Any
+// certificatesigningrequests, poddisruptionbudgets, leases, rolebindings and
+// clusterrolebindings (and their lists). Any
 // other object with metadata gets the default Name/Created At table.
 func New(opts ...Option) *Convertor {
 	return NewDefault(append([]Option{WithPrinters(all()...)}, opts...)...)

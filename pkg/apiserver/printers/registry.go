@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	eventsv1 "k8s.io/api/events/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -131,6 +132,10 @@ func CertificateSigningRequests() Printer {
 		},
 		printCertificateSigningRequest)
 }
+func PodDisruptionBudgets() Printer {
+	return newPrinter(podDisruptionBudgetColumns(),
+		func(l *policyv1.PodDisruptionBudgetList) []policyv1.PodDisruptionBudget { return l.Items }, printPodDisruptionBudget)
+}
 func Leases() Printer {
 	return newPrinter(leaseColumns(), func(l *coordinationv1.LeaseList) []coordinationv1.Lease { return l.Items }, printLease)
 }
@@ -145,7 +150,8 @@ func ClusterRoleBindings() Printer {
 // default table, as upstream).
 func all() []Printer {
 	return []Printer{Pods(), Nodes(), Namespaces(), Services(), Endpoints(), ConfigMaps(), Secrets(), ServiceAccounts(),
-		Events(), EventsV1(), Deployments(), ReplicaSets(), DaemonSets(), StatefulSets(), ControllerRevisions(), Jobs(), CronJobs(), EndpointSlices(), CertificateSigningRequests(), Leases(),
+		Events(), EventsV1(), Deployments(), ReplicaSets(), DaemonSets(), StatefulSets(), ControllerRevisions(), Jobs(), CronJobs(), EndpointSlices(), CertificateSigningRequests(),
+		PodDisruptionBudgets(), Leases(),
 		RoleBindings(), ClusterRoleBindings()}
 }
 
@@ -167,7 +173,7 @@ func newScheme() *runtime.Scheme {
 	for _, add := range []func(*runtime.Scheme) error{
 		corev1.AddToScheme, eventsv1.AddToScheme, appsv1.AddToScheme, batchv1.AddToScheme,
 		coordinationv1.AddToScheme, rbacv1.AddToScheme, discoveryv1.AddToScheme,
-		certificatesv1.AddToScheme,
+		certificatesv1.AddToScheme, policyv1.AddToScheme,
 	} {
 		if err := add(s); err != nil {
 			// AddToScheme of generated API packages only fails on programming errors.

@@ -22,6 +22,7 @@ import (
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/core/serviceaccount"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/discovery/endpointslice"
 	eventsevent "github.com/kinc-dev/kinc/pkg/apiserver/registry/events/event"
+	"github.com/kinc-dev/kinc/pkg/apiserver/registry/policy/poddisruptionbudget"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/rbac/clusterrole"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/rbac/clusterrolebinding"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/rbac/role"
@@ -54,6 +55,7 @@ func resources(deps registry.Deps) []registry.Resource {
 		job.Resource(deps),
 		cronjob.Resource(deps),
 		certificatesigningrequest.Resource(deps),
+		poddisruptionbudget.Resource(deps),
 		role.Resource(deps),
 		rolebinding.Resource(deps),
 		clusterrole.Resource(deps),

@@ -139,12 +139,13 @@ func TestResourcesUnique(t *testing.T) {
 // TestDiscoveryFromResources checks that the discovery documents derived
 // from the list are those of testdata/discovery.golden (KINC_UPDATE_GOLDEN=1
 // rewrites it): the 20 resources served when the registry packages came to
-// own their descriptors, controllerrevisions, cronjobs, endpointslices and
-// certificatesigningrequests.
+// own their descriptors, and controllerrevisions, cronjobs, endpointslices,
+// certificatesigningrequests and poddisruptionbudgets for the
+// controller-manager.
 func TestDiscoveryFromResources(t *testing.T) {
 	ds := testResources(t)
-	if len(ds) != 24 {
-		t.Errorf("%d resources, want 24", len(ds))
+	if len(ds) != 25 {
+		t.Errorf("%d resources, want 25", len(ds))
 	}
 	var hs []*handlers.Resource
 	for i := range ds {
