@@ -4,6 +4,7 @@ package cluster
 
 import (
 	"fmt"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -184,6 +185,105 @@ func TestControllerManager(t *testing.T) {
 			t.Errorf("endpointslices of web hold %q, endpoints %q", slices, ips)
 		}
 	})
+
+	t.Run("a CronJob fires within its minute", func(t *testing.T) {
+		ns := m.namespace("e2e-cron")
+		m.mustKubectl("", ns, "create", "cronjob", "tick", "--image=kinc-e2e/busybox:1", "--schedule=* * * * *", "--", "sh", "-c", "echo tick")
+		var jobs string
+		m.eventually(75*time.Second, "a Job of CronJob tick completed", func() bool {
+			jobs, _ = m.kubectl("", ns, "get", "jobs", "-o", `jsonpath={range .items[*]}{.metadata.name}={.status.succeeded} {end}`)
+			return strings.HasPrefix(jobs, "tick-") && strings.Contains(jobs, "=1")
+		}, func() string { return jobs + "\n" + m.mustKubectl("", ns, "describe", "cronjob", "tick") })
+		if last := m.mustKubectl("", ns, "get", "cronjob", "tick", "-o", "jsonpath={.status.lastScheduleTime}"); last == "" {
+			t.Error("cronjob tick has no lastScheduleTime")
+		}
+	})
+
+	t.Run("a DaemonSet has a pod on every node", func(t *testing.T) {
+		ns := m.namespace("e2e-ds")
+		m.mustKubectl(daemonSetYAML, ns, "apply", "-f", "-")
+		m.rolledOut(ns, "daemonset/agent")
+		nodes := map[string]bool{}
+		for _, node := range m.podsOf(ns, "app=agent") {
+			nodes[node] = true
+		}
+		if len(nodes) != 3 || !nodes[cp] || !nodes[name+"-worker"] || !nodes[name+"-worker2"] {
+			t.Errorf("daemonset pods on %v, want one on each of the 3 nodes", nodes)
+		}
+		m.mustKubectl("", ns, "set", "env", "daemonset/agent", "STEP=two")
+		m.rolledOut(ns, "daemonset/agent")
+		if hist := m.mustKubectl("", ns, "rollout", "history", "daemonset/agent"); !strings.Contains(hist, "\n2 ") {
+			t.Errorf("daemonset rollout history lacks revision 2:\n%s", hist)
+		}
+	})
+
+	t.Run("a StatefulSet creates web-0 before web-1", func(t *testing.T) {
+		ns := m.namespace("e2e-sts")
+		m.mustKubectl(statefulSetYAML, ns, "apply", "-f", "-")
+		m.rolledOut(ns, "statefulset/web")
+		out := m.mustKubectl("", ns, "get", "pods", "-l", "app=web", "--sort-by=.metadata.creationTimestamp", "-o",
+			`jsonpath={range .items[*]}{.metadata.name} {.metadata.creationTimestamp} {.status.conditions[?(@.type=="Ready")].lastTransitionTime}{"\n"}{end}`)
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if len(lines) != 2 {
+			t.Fatalf("statefulset pods:\n%s", out)
+		}
+		first, second := strings.Fields(lines[0]), strings.Fields(lines[1])
+		if first[0] != "web-0" || second[0] != "web-1" || second[1] < first[2] {
+			t.Errorf("web-1 created before web-0 was Ready:\n%s", out)
+		}
+	})
+
+	// Last: it stops a worker.
+	t.Run("a stopped worker goes NotReady, is tainted, its pods evicted; back, untainted", func(t *testing.T) {
+		ns := m.namespace("e2e-evict")
+		m.mustKubectl(strings.Replace(fmt.Sprintf(sleeperDeployment, "web", 4), "      terminationGracePeriodSeconds: 1\n",
+			"      terminationGracePeriodSeconds: 1\n      tolerations:\n      - {key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute, tolerationSeconds: 10}\n", 1), ns, "apply", "-f", "-")
+		m.rolledOut(ns, "deployment/web")
+		w2 := name + "-worker2"
+		onW2 := 0
+		for _, node := range m.podsOf(ns, "app=web") {
+			if node == w2 {
+				onW2++
+			}
+		}
+		if onW2 == 0 {
+			t.Fatalf("no pod of web on %s: %v", w2, m.podsOf(ns, "app=web"))
+		}
+		if out, err := exec.CommandContext(m.ctx, "docker", "stop", "-t", "1", w2).CombinedOutput(); err != nil {
+			t.Fatalf("docker stop %s: %v\n%s", w2, err, out)
+		}
+		stopped := time.Now()
+		var last string
+		took := m.eventually(90*time.Second, w2+" Ready Unknown with the unreachable taints", func() bool {
+			last = m.mustKubectl("", "get", "node", w2, "-o", `jsonpath={.status.conditions[?(@.type=="Ready")].status} {.spec.taints[*].key}/{.spec.taints[*].effect}`)
+			return strings.HasPrefix(last, "Unknown ") && strings.Contains(last, "node.kubernetes.io/unreachable") && strings.Contains(last, "NoExecute")
+		}, func() string { return last })
+		t.Logf("%s NotReady and tainted %s after docker stop", w2, took)
+		if took > 60*time.Second {
+			t.Errorf("%s went NotReady after %s, want within 60s (40s grace)", w2, took)
+		}
+		m.eventually(60*time.Second, "web's pods on "+w2+" evicted and replaced on the other worker", func() bool {
+			pods := m.podsOf(ns, "app=web")
+			for _, node := range pods {
+				if node == w2 {
+					return false
+				}
+			}
+			return len(pods) == 4
+		}, func() string { return m.mustKubectl("", ns, "get", "pods", "-o", "wide") })
+		t.Logf("pods evicted and replaced %s after docker stop", time.Since(stopped).Round(time.Second))
+		events := m.mustKubectl("", ns, "get", "events", "--field-selector", "reason=TaintManagerEviction", "-o", "name")
+		if events == "" {
+			t.Error("no TaintManagerEviction events")
+		}
+		if out, err := exec.CommandContext(m.ctx, "docker", "start", w2).CombinedOutput(); err != nil {
+			t.Fatalf("docker start %s: %v\n%s", w2, err, out)
+		}
+		m.eventually(2*time.Minute, w2+" Ready again without taints", func() bool {
+			last = m.mustKubectl("", "get", "node", w2, "-o", `jsonpath={.status.conditions[?(@.type=="Ready")].status} {.spec.taints}`)
+			return last == "True "
+		}, func() string { return last })
+	})
 }
 
 // namespace creates a namespace for one case and returns the kubectl flag
@@ -234,6 +334,50 @@ spec:
   template:
     metadata:
       labels: {app: %[1]s}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: sleep
+        image: kinc-e2e/busybox:1
+        imagePullPolicy: Never
+        command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
+`
+
+// daemonSetYAML runs a sleeper on every node, the control plane too.
+const daemonSetYAML = `apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: agent
+spec:
+  selector:
+    matchLabels: {app: agent}
+  template:
+    metadata:
+      labels: {app: agent}
+    spec:
+      terminationGracePeriodSeconds: 1
+      tolerations:
+      - {key: node-role.kubernetes.io/control-plane, operator: Exists, effect: NoSchedule}
+      containers:
+      - name: sleep
+        image: kinc-e2e/busybox:1
+        imagePullPolicy: Never
+        command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
+`
+
+// statefulSetYAML is an OrderedReady StatefulSet of two sleepers.
+const statefulSetYAML = `apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: web
+spec:
+  replicas: 2
+  serviceName: web
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
     spec:
       terminationGracePeriodSeconds: 1
       containers:
