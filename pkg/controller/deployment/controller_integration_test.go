@@ -321,6 +321,14 @@ func TestIntegrationDeploymentRollout(t *testing.T) {
 	if st := ctrls.d.Stats(); st.Drops != 0 {
 		t.Errorf("deployment controller dropped keys: %+v", st)
 	}
+	// Steady state: nothing left to do, so nothing is synced (no hot loop
+	// of status writes answering their own events).
+	time.Sleep(time.Second)
+	dBefore, rsBefore := ctrls.d.Stats().Syncs, ctrls.rs.Stats().Syncs
+	time.Sleep(2 * time.Second)
+	if d, rs := ctrls.d.Stats().Syncs-dBefore, ctrls.rs.Stats().Syncs-rsBefore; d+rs > 0 {
+		t.Errorf("%d deployment and %d replicaset syncs in 2s of steady state", d, rs)
+	}
 }
 
 func waitProgressing(ctx context.Context, t testing.TB, client kubernetes.Interface, ns, reason string) {
