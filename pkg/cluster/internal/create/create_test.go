@@ -41,6 +41,8 @@ func nodeHandler(node string, argv []string, _ []byte) (string, error) {
 		return "running\n", nil
 	case "cat /run/kinc/cgroup-driver":
 		return "systemd\n", nil
+	case "/usr/local/bin/kinc-node routes --help":
+		return "      --cni-config string   the CNI configuration file\n", nil
 	case "cat /etc/containerd/config.toml":
 		return "version = 2\n[plugins.\"io.containerd.grpc.v1.cri\"]\nsandbox_image = \"p\"\n", nil
 	}
@@ -257,6 +259,26 @@ func TestLatestNodeImageFallback(t *testing.T) {
 	}
 	// An image the user named is never replaced.
 	if _, _, err := Prepare(context.Background(), p, Options{DefaultNodeImage: image, NodeImage: "mine:1"}); !errors.Is(err, ErrNodeImageMissing) {
+		t.Fatalf("error %v", err)
+	}
+}
+
+// TestOldNodeImageRefused: a node image whose kinc-node does not write the
+// CNI configuration (it predates the node-ipam-controller) would never run
+// a pod: the configuration step says to rebuild it.
+func TestOldNodeImageRefused(t *testing.T) {
+	t.Parallel()
+	p := &fake.Provider{Images: map[string]string{image: "sha256:1"}, Handler: func(node string, argv []string, stdin []byte) (string, error) {
+		if strings.Join(argv, " ") == "/usr/local/bin/kinc-node routes --help" {
+			return "      --pod-subnet string   the cluster's pod network\n", nil
+		}
+		return nodeHandler(node, argv, stdin)
+	}}
+	err := Cluster(context.Background(), log.NoopLogger{}, p, Options{
+		NameOverride: "old", DefaultNodeImage: image, PollInterval: time.Millisecond,
+		Actions: []Step{{"prepare nodes", provision.NewAction()}, {"generate certificates", pkiaction.NewAction()}, {"write configuration", configaction.NewAction()}},
+	})
+	if err == nil || !strings.Contains(err.Error(), "rebuild it with `kinc build node-image`") {
 		t.Fatalf("error %v", err)
 	}
 }

@@ -91,6 +91,13 @@ func Files(actx *actions.ActionContext, nc nodeconfig.Node) ([]nodeutils.File, e
 // across restarts, and writes the node's CNI configuration (what kindnetd
 // does in kind).
 func startPodRoutes(ctx context.Context, n nodes.Node) error {
+	// Without the CNI configuration no pod ever starts: refuse an image
+	// whose kinc-node predates writing it.
+	var help bytes.Buffer
+	if err := n.CommandContext(ctx, "/usr/local/bin/kinc-node", "routes", "--help").SetStdout(&help).Run(); err != nil ||
+		!bytes.Contains(help.Bytes(), []byte("--cni-config")) {
+		return fmt.Errorf("the node image of %s is older than this kinc: its kinc-node does not write the CNI configuration, so no pod would start: rebuild it with `kinc build node-image`", n)
+	}
 	if err := n.CommandContext(ctx, "systemctl", "enable", "--now", "--quiet", podRoutesUnit).Run(); err != nil {
 		return fmt.Errorf("start %s on %s (a node image older than this kinc lacks it: rebuild it with `kinc build node-image`): %w",
 			podRoutesUnit, n, err)
