@@ -15,7 +15,10 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/scheme"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/metadata"
+	"k8s.io/client-go/tools/record"
 
 	"github.com/kinc-dev/kinc/pkg/apiserver/apiservertest"
 	"github.com/kinc-dev/kinc/pkg/controller/garbagecollector"
@@ -55,8 +58,11 @@ func (e *env) run(workers int) (stop func()) {
 	e.t.Helper()
 	ctx, cancel := context.WithCancel(e.ctx)
 	// A cached discovery client, as the controller manager gives it.
+	events := record.NewBroadcaster(record.WithContext(ctx))
+	events.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: e.client.CoreV1().Events("")})
 	c := garbagecollector.New(e.meta, memory.NewMemCacheClient(e.client.Discovery()), garbagecollector.Options{
-		Logger: slog.New(slog.NewTextHandler(e.t.Output(), nil))})
+		Recorder: events.NewRecorder(scheme.Scheme, corev1.EventSource{Component: garbagecollector.EventComponent}),
+		Logger:   slog.New(slog.NewTextHandler(e.t.Output(), nil))})
 	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx, workers) }()
 	stopped := false
@@ -66,6 +72,7 @@ func (e *env) run(workers int) (stop func()) {
 		}
 		stopped = true
 		cancel()
+		defer events.Shutdown()
 		select {
 		case err := <-done:
 			if err != nil {
@@ -192,6 +199,44 @@ func TestIntegrationPropagation(t *testing.T) {
 	e.configMap("wrong-uid", false, nil, ghost)
 	e.waitFor("wrong-uid", "gone", gone)
 	e.waitFor("ghost", "kept", func(cm *corev1.ConfigMap) bool { return cm != nil })
+
+	// A dependent naming an owner of another namespace: a warning event
+	// on it, and it goes (its owner does not exist in its namespace).
+	if _, err := e.client.CoreV1().Namespaces().Create(e.ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "other"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	yes := true
+	stray := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "other", Name: "stray", OwnerReferences: []metav1.OwnerReference{
+		{APIVersion: "v1", Kind: "ConfigMap", Name: live.Name, UID: live.UID, BlockOwnerDeletion: &yes}}}}
+	if _, err := e.client.CoreV1().ConfigMaps("other").Create(e.ctx, stray, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var msg string
+	if err := wait.PollUntilContextTimeout(e.ctx, 50*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		list, err := e.client.CoreV1().Events("other").List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return false, err
+		}
+		for _, ev := range list.Items {
+			if ev.Reason == "OwnerRefInvalidNamespace" && ev.InvolvedObject.Name == "stray" && ev.Type == corev1.EventTypeWarning {
+				msg = ev.Message
+				return true, nil
+			}
+		}
+		return false, nil
+	}); err != nil {
+		t.Fatalf("no OwnerRefInvalidNamespace event on the stray dependent: %v", err)
+	}
+	if want := fmt.Sprintf(`ownerRef [v1/ConfigMap, namespace: other, name: live-owner, uid: %s] does not exist in namespace "other"`, live.UID); msg != want {
+		t.Errorf("event message %q, want %q", msg, want)
+	}
+	if err := wait.PollUntilContextTimeout(e.ctx, 50*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		_, err := e.client.CoreV1().ConfigMaps("other").Get(ctx, "stray", metav1.GetOptions{})
+		return apierrors.IsNotFound(err), nil
+	}); err != nil {
+		t.Errorf("the stray dependent is still there: %v", err)
+	}
+	e.waitFor("live-owner", "kept", func(cm *corev1.ConfigMap) bool { return cm != nil && cm.DeletionTimestamp == nil })
 }
 
 // TestIntegrationRestart stops the collector in the middle of deleting

@@ -58,7 +58,8 @@ type nodeView struct {
 	identity                                   objectRef
 	owners                                     []metav1.OwnerReference
 	observed, beingDeleted, deletingDependents bool
-	dependents                                 int
+	// dependents is the number of the node's dependents.
+	dependents int
 }
 
 func (n *node) view() nodeView {
