@@ -1,7 +1,11 @@
 // Package controlplane is the step that starts Kubernetes: it writes the
-// static pods into the control-plane node, starts every node's kubelet
-// (systemd) and waits until the apiserver answers /readyz through the port
-// published on the host.
+// static pods into the control-plane node, starts the control planes'
+// kubelets (systemd), waits until the apiserver answers /readyz through the
+// port published on the host and the control planes' Nodes are registered,
+// then starts the workers' kubelets: as kubeadm join follows kubeadm init,
+// so that the node-ipam-controller, which gives pod ranges in registration
+// order, gives the first control plane the pod subnet's first /24 as in
+// kind.
 package controlplane
 
 import (
@@ -46,7 +50,15 @@ func (action) Execute(ctx context.Context, actx *actions.ActionContext) error {
 			return err
 		}
 	}
-	if err := actions.ForEachNode(actx.Nodes, func(_ int, n nodes.Node) error { return StartKubelet(ctx, n) }); err != nil {
+	var controlPlanes, workers []nodes.Node
+	for _, n := range actx.Nodes {
+		if n.Role() == constants.ControlPlaneRole {
+			controlPlanes = append(controlPlanes, n)
+		} else {
+			workers = append(workers, n)
+		}
+	}
+	if err := actions.ForEachNode(controlPlanes, func(_ int, n nodes.Node) error { return StartKubelet(ctx, n) }); err != nil {
 		return err
 	}
 	endpoint, err := actx.Provider.APIServerEndpoint(ctx, actx.Config.Name)
@@ -57,15 +69,37 @@ func (action) Execute(ctx context.Context, actx *actions.ActionContext) error {
 	if err != nil {
 		return err
 	}
-	err = WaitForReadyz(ctx, client, "https://"+endpoint, actx.PollInterval, actx.ReadyTimeout)
-	if err != nil {
-		cp, cpErr := nodeutils.ControlPlane(actx.Nodes)
-		if cpErr == nil {
+	server := "https://" + endpoint
+	err = WaitForReadyz(ctx, client, server, actx.PollInterval, actx.ReadyTimeout)
+	for _, cp := range controlPlanes {
+		if err == nil {
+			err = waitForNode(ctx, client, server, cp.String(), actx.PollInterval, actx.ReadyTimeout)
+		}
+		if err != nil {
 			return fmt.Errorf("%w\n\nlast kubelet log lines on %s:\n%s", err, cp, kubeletLog(ctx, cp))
 		}
-		return err
 	}
-	return nil
+	return actions.ForEachNode(workers, func(_ int, n nodes.Node) error { return StartKubelet(ctx, n) })
+}
+
+// waitForNode polls until the Node named name is registered.
+func waitForNode(ctx context.Context, client *http.Client, server, name string, interval, timeout time.Duration) error {
+	return actions.Poll(ctx, interval, timeout, "node "+name+" to register", func(ctx context.Context) (bool, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, server+"/api/v1/nodes/"+name, nil)
+		if err != nil {
+			return true, err
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return false, err
+		}
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			return true, nil
+		}
+		return false, fmt.Errorf("GET /api/v1/nodes/%s: %s", name, resp.Status)
+	})
 }
 
 // StartKubelet (re)starts the kubelet unit of a node now that its config

@@ -6,7 +6,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,7 +23,9 @@ import (
 )
 
 // TestExecute runs the step against fake nodes and an apiserver stand-in
-// serving a certificate of the cluster CA, as the real one does.
+// serving a certificate of the cluster CA, as the real one does. The
+// worker's kubelet starts only once the control plane's Node is
+// registered, so that it gets the first pod range.
 func TestExecute(t *testing.T) {
 	t.Parallel()
 	cfg := &config.Cluster{Nodes: []config.Node{{Role: config.ControlPlaneRole}, {Role: config.WorkerRole}}}
@@ -36,10 +40,29 @@ func TestExecute(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var mu sync.Mutex
+	var events []string
+	record := func(e string) {
+		mu.Lock()
+		defer mu.Unlock()
+		events = append(events, e)
+	}
+	polls := 0
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if len(r.TLS.PeerCertificates) == 0 || r.TLS.PeerCertificates[0].Subject.CommonName != pki.AdminUser {
 			http.Error(w, "who are you", http.StatusUnauthorized)
 			return
+		}
+		if r.URL.Path == "/api/v1/nodes/cp-control-plane" {
+			mu.Lock()
+			polls++
+			registered := polls > 2
+			mu.Unlock()
+			if !registered {
+				http.NotFound(w, r)
+				return
+			}
+			record("node cp-control-plane registered")
 		}
 		w.Write([]byte("ok"))
 	}))
@@ -47,7 +70,12 @@ func TestExecute(t *testing.T) {
 	srv.StartTLS()
 	defer srv.Close()
 
-	p := &fake.Provider{Endpoint: strings.TrimPrefix(srv.URL, "https://")}
+	p := &fake.Provider{Endpoint: strings.TrimPrefix(srv.URL, "https://"), Handler: func(node string, argv []string, _ []byte) (string, error) {
+		if strings.Join(argv, " ") == "systemctl restart kubelet" {
+			record("kubelet started on " + node)
+		}
+		return "", nil
+	}}
 	list := []nodes.Node{p.AddNode("cp", "cp-control-plane", "control-plane"), p.AddNode("cp", "cp-worker", "worker")}
 	ncs, err := nodeconfig.Nodes(cfg, []string{"cp-control-plane", "cp-worker"})
 	if err != nil {
@@ -72,5 +100,9 @@ func TestExecute(t *testing.T) {
 		if !strings.Contains(strings.Join(n.Cmds(), ";"), "systemctl restart kubelet") {
 			t.Errorf("%s: kubelet not started: %v", n, n.Cmds())
 		}
+	}
+	want := []string{"kubelet started on cp-control-plane", "node cp-control-plane registered", "kubelet started on cp-worker"}
+	if !slices.Equal(events, want) {
+		t.Errorf("order %q, want %q", events, want)
 	}
 }
