@@ -29,6 +29,8 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/kinc-dev/kinc/pkg/daemon"
@@ -188,6 +190,9 @@ func (o *routesOptions) run(ctx context.Context, logger *slog.Logger) error {
 	if err != nil || client == nil {
 		return err
 	}
+	if !waitForAPIServer(ctx, client, nodeName, logger) {
+		return nil
+	}
 	cmder := kexec.LocalCmder{}
 	routes := podroutes.New(podroutes.Options{NodeName: nodeName, Client: client, Resync: o.resync, Logger: logger,
 		Router: podroutes.IPRouter{Cmder: cmder}, PodSubnet: subnet, NAT: podroutes.IPTables{Cmder: cmder}})
@@ -234,6 +239,32 @@ func waitForClient(ctx context.Context, path string, logger *slog.Logger) (kuber
 		return nil, err
 	}
 	return daemon.NewClientset(cfg, "")
+}
+
+// waitForAPIServer polls the apiserver every second until it answers (the
+// node's own Node, or an API error about it), so that the informers start
+// with a list that succeeds rather than with client-go's backoff, which
+// grows to 30 s while the control plane boots and would delay the CNI
+// configuration (and so the node's readiness) as much. It returns false
+// when ctx ends first.
+func waitForAPIServer(ctx context.Context, client kubernetes.Interface, nodeName string, logger *slog.Logger) bool {
+	logged := false
+	for {
+		_, err := client.CoreV1().Nodes().Get(ctx, nodeName, metav1.GetOptions{})
+		var status apierrors.APIStatus
+		if err == nil || errors.As(err, &status) {
+			return true
+		}
+		if !logged {
+			logger.Info("waiting for the apiserver", "err", err)
+			logged = true
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(time.Second):
+		}
+	}
 }
 
 // syncEtcdPeer waits for the local etcd and makes its member's peer URL the

@@ -3,10 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/kinc-dev/kinc/pkg/daemon"
 )
@@ -75,5 +81,33 @@ func TestRoutesStopsWhileWaitingForItsKubeconfig(t *testing.T) {
 	}
 	if !strings.Contains(errOut.String(), "waiting for the kubeconfig") {
 		t.Errorf("log %q", errOut.String())
+	}
+}
+
+// TestWaitForAPIServer: connection errors are waited out; an API error
+// (the Node not registered yet) means the apiserver is up; a stop ends
+// the wait.
+func TestWaitForAPIServer(t *testing.T) {
+	client := fake.NewClientset()
+	calls := 0
+	client.PrependReactor("get", "nodes", func(k8stesting.Action) (bool, runtime.Object, error) {
+		calls++
+		if calls == 1 {
+			return true, nil, errors.New("connect: connection refused")
+		}
+		return false, nil, nil
+	})
+	logger := slog.New(slog.DiscardHandler)
+	if !waitForAPIServer(context.Background(), client, "n", logger) || calls != 2 {
+		t.Errorf("waited %d calls", calls)
+	}
+	down := fake.NewClientset()
+	down.PrependReactor("get", "nodes", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, errors.New("connect: connection refused")
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if waitForAPIServer(ctx, down, "n", logger) {
+		t.Error("returned true with the apiserver down and ctx ended")
 	}
 }
