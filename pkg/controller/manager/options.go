@@ -16,8 +16,11 @@ import (
 	"github.com/kinc-dev/kinc/pkg/controller/deployment"
 	"github.com/kinc-dev/kinc/pkg/controller/endpoints"
 	"github.com/kinc-dev/kinc/pkg/controller/endpointslice"
+	"github.com/kinc-dev/kinc/pkg/controller/garbagecollector"
 	"github.com/kinc-dev/kinc/pkg/controller/job"
 	"github.com/kinc-dev/kinc/pkg/controller/namespace"
+	"github.com/kinc-dev/kinc/pkg/controller/nodelifecycle"
+	"github.com/kinc-dev/kinc/pkg/controller/podgc"
 	"github.com/kinc-dev/kinc/pkg/controller/replicaset"
 	"github.com/kinc-dev/kinc/pkg/controller/statefulset"
 	"github.com/kinc-dev/kinc/pkg/controller/ttlafterfinished"
@@ -96,6 +99,10 @@ type Options struct {
 	// daemonset-controller's and statefulset-controller's workers.
 	ConcurrentDaemonSetSyncs   int32
 	ConcurrentStatefulSetSyncs int32
+	// ConcurrentGCSyncs and EnableGarbageCollector are the
+	// garbage-collector-controller's workers and whether it runs.
+	ConcurrentGCSyncs      int32
+	EnableGarbageCollector bool
 	// ConcurrentCronJobSyncs and ConcurrentTTLSyncs are the
 	// cronjob-controller's and ttl-after-finished-controller's workers.
 	ConcurrentCronJobSyncs int32
@@ -109,6 +116,21 @@ type Options struct {
 	ConcurrentServiceEndpointSyncs  int32
 	MaxEndpointsPerSlice            int32
 	EndpointSliceUpdatesBatchPeriod time.Duration
+
+	// NodeMonitorPeriod, NodeMonitorGracePeriod, NodeStartupGracePeriod,
+	// NodeEvictionRate, SecondaryNodeEvictionRate,
+	// LargeClusterSizeThreshold and UnhealthyZoneThreshold are the
+	// node-lifecycle-controller's (see nodelifecycle.Options).
+	NodeMonitorPeriod         time.Duration
+	NodeMonitorGracePeriod    time.Duration
+	NodeStartupGracePeriod    time.Duration
+	NodeEvictionRate          float32
+	SecondaryNodeEvictionRate float32
+	LargeClusterSizeThreshold int32
+	UnhealthyZoneThreshold    float32
+	// TerminatedPodGCThreshold is the pod-garbage-collector-controller's
+	// (<= 0 disables the collection of terminated pods).
+	TerminatedPodGCThreshold int32
 
 	// Identity is this instance's leader election identity (not a flag);
 	// empty means "<hostname>_<random UUID>", as upstream.
@@ -132,8 +154,19 @@ func NewOptions() *Options {
 		ConcurrentJobSyncs:         job.DefaultConcurrentSyncs,
 		ConcurrentDaemonSetSyncs:   daemonset.DefaultConcurrentSyncs,
 		ConcurrentStatefulSetSyncs: statefulset.DefaultConcurrentSyncs,
+		ConcurrentGCSyncs:          garbagecollector.DefaultConcurrentSyncs,
+		EnableGarbageCollector:     true,
 		ConcurrentCronJobSyncs:     cronjob.DefaultConcurrentSyncs,
 		ConcurrentTTLSyncs:         ttlafterfinished.DefaultConcurrentSyncs,
+
+		NodeMonitorPeriod:         nodelifecycle.DefaultNodeMonitorPeriod,
+		NodeMonitorGracePeriod:    nodelifecycle.DefaultNodeMonitorGracePeriod,
+		NodeStartupGracePeriod:    nodelifecycle.DefaultNodeStartupGracePeriod,
+		NodeEvictionRate:          nodelifecycle.DefaultNodeEvictionRate,
+		SecondaryNodeEvictionRate: nodelifecycle.DefaultSecondaryNodeEvictionRate,
+		LargeClusterSizeThreshold: nodelifecycle.DefaultLargeClusterSizeThreshold,
+		UnhealthyZoneThreshold:    nodelifecycle.DefaultUnhealthyZoneThreshold,
+		TerminatedPodGCThreshold:  podgc.DefaultTerminatedPodGCThreshold,
 
 		ConcurrentEndpointSyncs:        endpoints.DefaultConcurrentSyncs,
 		ConcurrentServiceEndpointSyncs: endpointslice.DefaultConcurrentSyncs,
@@ -181,11 +214,21 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.Int32Var(&o.ConcurrentServiceEndpointSyncs, "concurrent-service-endpoint-syncs", o.ConcurrentServiceEndpointSyncs, "The number of service endpoint syncing operations that will be done concurrently. Larger number = faster endpoint slice updating, but more CPU (and network) load. Defaults to 5.")
 	fs.Int32Var(&o.MaxEndpointsPerSlice, "max-endpoints-per-slice", o.MaxEndpointsPerSlice, "The maximum number of endpoints that will be added to an EndpointSlice. More endpoints per slice will result in less endpoint slices, but larger resources. Defaults to 100.")
 	fs.DurationVar(&o.EndpointSliceUpdatesBatchPeriod, "endpointslice-updates-batch-period", o.EndpointSliceUpdatesBatchPeriod, "The length of endpoint slice updates batching period. Processing of pod changes will be delayed by this duration to join them with potential upcoming updates and reduce the overall number of endpoints updates. Larger number = higher endpoint programming latency, but lower number of endpoints revision generated")
+	fs.DurationVar(&o.NodeMonitorPeriod, "node-monitor-period", o.NodeMonitorPeriod, "The period for syncing NodeStatus in NodeLifecycleController.")
+	fs.DurationVar(&o.NodeMonitorGracePeriod, "node-monitor-grace-period", o.NodeMonitorGracePeriod, "Amount of time which we allow running Node to be unresponsive before marking it unhealthy. Must be N times more than kubelet's nodeStatusUpdateFrequency, where N means number of retries allowed for kubelet to post node status. This value should also be greater than the sum of HTTP2_PING_TIMEOUT_SECONDS and HTTP2_READ_IDLE_TIMEOUT_SECONDS")
+	fs.DurationVar(&o.NodeStartupGracePeriod, "node-startup-grace-period", o.NodeStartupGracePeriod, "Amount of time which we allow starting Node to be unresponsive before marking it unhealthy.")
+	fs.Float32Var(&o.NodeEvictionRate, "node-eviction-rate", o.NodeEvictionRate, "Number of nodes per second on which pods are deleted in case of node failure when a zone is healthy (see --unhealthy-zone-threshold for definition of healthy/unhealthy). Zone refers to entire cluster in non-multizone clusters.")
+	fs.Float32Var(&o.SecondaryNodeEvictionRate, "secondary-node-eviction-rate", o.SecondaryNodeEvictionRate, "Number of nodes per second on which pods are deleted in case of node failure when a zone is unhealthy (see --unhealthy-zone-threshold for definition of healthy/unhealthy). Zone refers to entire cluster in non-multizone clusters. This value is implicitly overridden to 0 if the cluster size is smaller than --large-cluster-size-threshold.")
+	fs.Int32Var(&o.LargeClusterSizeThreshold, "large-cluster-size-threshold", o.LargeClusterSizeThreshold, "Number of nodes from which node-lifecycle-controller treats the cluster as large for the eviction logic purposes. --secondary-node-eviction-rate is implicitly overridden to 0 for clusters this size or smaller. Notice: If nodes reside in multiple zones, this threshold will be considered as zone node size threshold for each zone to determine node eviction rate independently.")
+	fs.Float32Var(&o.UnhealthyZoneThreshold, "unhealthy-zone-threshold", o.UnhealthyZoneThreshold, "Fraction of Nodes in a zone which needs to be not Ready (minimum 3) for zone to be treated as unhealthy. ")
+	fs.Int32Var(&o.TerminatedPodGCThreshold, "terminated-pod-gc-threshold", o.TerminatedPodGCThreshold, "Number of terminated pods that can exist before the terminated pod garbage collector starts deleting terminated pods. If <= 0, the terminated pod garbage collector is disabled.")
 	fs.Int32Var(&o.ConcurrentJobSyncs, "concurrent-job-syncs", o.ConcurrentJobSyncs, "The number of job objects that are allowed to sync concurrently. Larger number = more responsive jobs, but more CPU (and network) load")
 	fs.Int32Var(&o.ConcurrentDaemonSetSyncs, "concurrent-daemonset-syncs", o.ConcurrentDaemonSetSyncs, "The number of daemonset objects that are allowed to sync concurrently. Larger number = more responsive daemonsets, but more CPU (and network) load")
 	fs.Int32Var(&o.ConcurrentStatefulSetSyncs, "concurrent-statefulset-syncs", o.ConcurrentStatefulSetSyncs, "The number of statefulset objects that are allowed to sync concurrently. Larger number = more responsive statefulsets, but more CPU (and network) load")
 	fs.Int32Var(&o.ConcurrentCronJobSyncs, "concurrent-cron-job-syncs", o.ConcurrentCronJobSyncs, "The number of cron job objects that are allowed to sync concurrently. Larger number = more responsive jobs, but more CPU (and network) load")
 	fs.Int32Var(&o.ConcurrentTTLSyncs, "concurrent-ttl-after-finished-syncs", o.ConcurrentTTLSyncs, "The number of ttl-after-finished-controller workers that are allowed to sync concurrently.")
+	fs.Int32Var(&o.ConcurrentGCSyncs, "concurrent-gc-syncs", o.ConcurrentGCSyncs, "The number of garbage collector workers that are allowed to sync concurrently.")
+	fs.BoolVar(&o.EnableGarbageCollector, "enable-garbage-collector", o.EnableGarbageCollector, "Enables the generic garbage collector. MUST be synced with the corresponding flag of the kube-apiserver.")
 }
 
 // implemented returns the canonical names of the controllers kinc has.
@@ -226,8 +269,12 @@ func (o *Options) Validate() error {
 		add(fmt.Errorf("--concurrent-deployment-syncs %d must be at least 1", o.ConcurrentDeploymentSyncs))
 	}
 	add(o.validateEndpoints())
+	add(o.nodeLifecycleOptions().Validate())
 	if o.ConcurrentJobSyncs < 1 {
 		add(fmt.Errorf("--concurrent-job-syncs %d must be at least 1", o.ConcurrentJobSyncs))
+	}
+	if o.ConcurrentGCSyncs < 1 {
+		add(fmt.Errorf("--concurrent-gc-syncs %d must be at least 1", o.ConcurrentGCSyncs))
 	}
 	if o.ConcurrentDaemonSetSyncs < 1 {
 		add(fmt.Errorf("--concurrent-daemonset-syncs %d must be at least 1", o.ConcurrentDaemonSetSyncs))
