@@ -65,10 +65,13 @@ type Options struct {
 	// ClusterName is --cluster-name, the cluster's instance prefix.
 	ClusterName string
 	// ClusterSigningCertFile and ClusterSigningKeyFile are the CA the
-	// certificatesigningrequest-signing-controller (to come) signs with;
-	// checked to be a matching pair.
+	// certificatesigningrequest-signing-controller signs with for every
+	// built-in signer; checked to be a matching pair.
 	ClusterSigningCertFile string
 	ClusterSigningKeyFile  string
+	// CSRSigningOptions are the per-signer CA flags and
+	// --cluster-signing-duration.
+	CSRSigningOptions
 	// RootCAFile is what root-ca-cert-publisher publishes.
 	RootCAFile string
 	// ServiceAccountPrivateKeyFile is the key the
@@ -95,6 +98,10 @@ type Options struct {
 	ConcurrentDeploymentSyncs int32
 	// ConcurrentJobSyncs is the job-controller's workers.
 	ConcurrentJobSyncs int32
+	// ConcurrentCronJobSyncs and ConcurrentTTLSyncs are the
+	// cronjob-controller's and ttl-after-finished-controller's workers.
+	ConcurrentCronJobSyncs int32
+	ConcurrentTTLSyncs     int32
 	// ConcurrentDaemonSetSyncs and ConcurrentStatefulSetSyncs are the
 	// daemonset-controller's and statefulset-controller's workers.
 	ConcurrentDaemonSetSyncs   int32
@@ -103,10 +110,6 @@ type Options struct {
 	// garbage-collector-controller's workers and whether it runs.
 	ConcurrentGCSyncs      int32
 	EnableGarbageCollector bool
-	// ConcurrentCronJobSyncs and ConcurrentTTLSyncs are the
-	// cronjob-controller's and ttl-after-finished-controller's workers.
-	ConcurrentCronJobSyncs int32
-	ConcurrentTTLSyncs     int32
 	// ConcurrentEndpointSyncs and EndpointUpdatesBatchPeriod are the
 	// endpoints-controller's workers and pod-change batching;
 	// ConcurrentServiceEndpointSyncs, MaxEndpointsPerSlice and
@@ -146,18 +149,19 @@ func NewOptions() *Options {
 		KubeAPIBurst:          30,
 		Controllers:           []string{"*"},
 		ClusterName:           "kubernetes",
+		CSRSigningOptions:     NewCSRSigningOptions(),
 
 		ConcurrentNamespaceSyncs:   namespace.DefaultConcurrentSyncs,
 		NamespaceSyncPeriod:        namespace.DefaultResyncPeriod,
 		ConcurrentReplicaSetSyncs:  replicaset.DefaultConcurrentSyncs,
 		ConcurrentDeploymentSyncs:  deployment.DefaultConcurrentSyncs,
 		ConcurrentJobSyncs:         job.DefaultConcurrentSyncs,
+		ConcurrentCronJobSyncs:     cronjob.DefaultConcurrentSyncs,
+		ConcurrentTTLSyncs:         ttlafterfinished.DefaultConcurrentSyncs,
 		ConcurrentDaemonSetSyncs:   daemonset.DefaultConcurrentSyncs,
 		ConcurrentStatefulSetSyncs: statefulset.DefaultConcurrentSyncs,
 		ConcurrentGCSyncs:          garbagecollector.DefaultConcurrentSyncs,
 		EnableGarbageCollector:     true,
-		ConcurrentCronJobSyncs:     cronjob.DefaultConcurrentSyncs,
-		ConcurrentTTLSyncs:         ttlafterfinished.DefaultConcurrentSyncs,
 
 		NodeMonitorPeriod:         nodelifecycle.DefaultNodeMonitorPeriod,
 		NodeMonitorGracePeriod:    nodelifecycle.DefaultNodeMonitorGracePeriod,
@@ -198,6 +202,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.ClusterName, "cluster-name", o.ClusterName, "The instance prefix for the cluster.")
 	fs.StringVar(&o.ClusterSigningCertFile, "cluster-signing-cert-file", o.ClusterSigningCertFile, "Filename containing a PEM-encoded X509 CA certificate used to issue cluster-scoped certificates.")
 	fs.StringVar(&o.ClusterSigningKeyFile, "cluster-signing-key-file", o.ClusterSigningKeyFile, "Filename containing a PEM-encoded RSA or ECDSA private key used to sign cluster-scoped certificates.")
+	o.CSRSigningOptions.AddFlags(fs)
 	fs.StringVar(&o.RootCAFile, "root-ca-file", o.RootCAFile, "If set, this root certificate authority will be included in service account's token secret. This must be a valid PEM-encoded CA bundle.")
 	fs.StringVar(&o.ServiceAccountPrivateKeyFile, "service-account-private-key-file", o.ServiceAccountPrivateKeyFile, "Filename containing a PEM-encoded private RSA or ECDSA key used to sign service account tokens.")
 	fs.BoolVar(&o.UseServiceAccountCredentials, "use-service-account-credentials", o.UseServiceAccountCredentials, "If true, use individual service account credentials for each controller (not implemented yet: every controller uses the kubeconfig's credentials).")
@@ -223,12 +228,12 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.Float32Var(&o.UnhealthyZoneThreshold, "unhealthy-zone-threshold", o.UnhealthyZoneThreshold, "Fraction of Nodes in a zone which needs to be not Ready (minimum 3) for zone to be treated as unhealthy. ")
 	fs.Int32Var(&o.TerminatedPodGCThreshold, "terminated-pod-gc-threshold", o.TerminatedPodGCThreshold, "Number of terminated pods that can exist before the terminated pod garbage collector starts deleting terminated pods. If <= 0, the terminated pod garbage collector is disabled.")
 	fs.Int32Var(&o.ConcurrentJobSyncs, "concurrent-job-syncs", o.ConcurrentJobSyncs, "The number of job objects that are allowed to sync concurrently. Larger number = more responsive jobs, but more CPU (and network) load")
-	fs.Int32Var(&o.ConcurrentDaemonSetSyncs, "concurrent-daemonset-syncs", o.ConcurrentDaemonSetSyncs, "The number of daemonset objects that are allowed to sync concurrently. Larger number = more responsive daemonsets, but more CPU (and network) load")
-	fs.Int32Var(&o.ConcurrentStatefulSetSyncs, "concurrent-statefulset-syncs", o.ConcurrentStatefulSetSyncs, "The number of statefulset objects that are allowed to sync concurrently. Larger number = more responsive statefulsets, but more CPU (and network) load")
 	fs.Int32Var(&o.ConcurrentCronJobSyncs, "concurrent-cron-job-syncs", o.ConcurrentCronJobSyncs, "The number of cron job objects that are allowed to sync concurrently. Larger number = more responsive jobs, but more CPU (and network) load")
 	fs.Int32Var(&o.ConcurrentTTLSyncs, "concurrent-ttl-after-finished-syncs", o.ConcurrentTTLSyncs, "The number of ttl-after-finished-controller workers that are allowed to sync concurrently.")
 	fs.Int32Var(&o.ConcurrentGCSyncs, "concurrent-gc-syncs", o.ConcurrentGCSyncs, "The number of garbage collector workers that are allowed to sync concurrently.")
 	fs.BoolVar(&o.EnableGarbageCollector, "enable-garbage-collector", o.EnableGarbageCollector, "Enables the generic garbage collector. MUST be synced with the corresponding flag of the kube-apiserver.")
+	fs.Int32Var(&o.ConcurrentDaemonSetSyncs, "concurrent-daemonset-syncs", o.ConcurrentDaemonSetSyncs, "The number of daemonset objects that are allowed to sync concurrently. Larger number = more responsive daemonsets, but more CPU (and network) load")
+	fs.Int32Var(&o.ConcurrentStatefulSetSyncs, "concurrent-statefulset-syncs", o.ConcurrentStatefulSetSyncs, "The number of statefulset objects that are allowed to sync concurrently. Larger number = more responsive statefulsets, but more CPU (and network) load")
 }
 
 // implemented returns the canonical names of the controllers kinc has.
@@ -273,6 +278,12 @@ func (o *Options) Validate() error {
 	if o.ConcurrentJobSyncs < 1 {
 		add(fmt.Errorf("--concurrent-job-syncs %d must be at least 1", o.ConcurrentJobSyncs))
 	}
+	if o.ConcurrentCronJobSyncs < 1 {
+		add(fmt.Errorf("--concurrent-cron-job-syncs %d must be at least 1", o.ConcurrentCronJobSyncs))
+	}
+	if o.ConcurrentTTLSyncs < 1 {
+		add(fmt.Errorf("--concurrent-ttl-after-finished-syncs %d must be at least 1", o.ConcurrentTTLSyncs))
+	}
 	if o.ConcurrentGCSyncs < 1 {
 		add(fmt.Errorf("--concurrent-gc-syncs %d must be at least 1", o.ConcurrentGCSyncs))
 	}
@@ -281,12 +292,6 @@ func (o *Options) Validate() error {
 	}
 	if o.ConcurrentStatefulSetSyncs < 1 {
 		add(fmt.Errorf("--concurrent-statefulset-syncs %d must be at least 1", o.ConcurrentStatefulSetSyncs))
-	}
-	if o.ConcurrentCronJobSyncs < 1 {
-		add(fmt.Errorf("--concurrent-cron-job-syncs %d must be at least 1", o.ConcurrentCronJobSyncs))
-	}
-	if o.ConcurrentTTLSyncs < 1 {
-		add(fmt.Errorf("--concurrent-ttl-after-finished-syncs %d must be at least 1", o.ConcurrentTTLSyncs))
 	}
 	if o.NamespaceSyncPeriod <= 0 {
 		add(fmt.Errorf("--namespace-sync-period %s must be positive", o.NamespaceSyncPeriod))
@@ -315,6 +320,7 @@ func (o *Options) Validate() error {
 		}
 	}
 	add(o.validateSigningPair())
+	add(o.validateCSRSigning())
 	add(o.validateNetworks())
 	return errors.Join(errs...)
 }
