@@ -209,6 +209,18 @@ func TestUnreachableNodeLifecycle(t *testing.T) {
 	if got := taintKeys(e.node("a")); len(got) != 0 {
 		t.Errorf("taints %v after the node came back, want none", got)
 	}
+
+	// b is deleted: the controller forgets it.
+	if err := e.f.Informers.Core().V1().Nodes().Informer().GetIndexer().Delete(readyNode("b")); err != nil {
+		t.Fatal(err)
+	}
+	e.f.ClearActions()
+	e.monitor()
+	e.f.ExpectActions()
+	e.expectEvents("Normal RemovingNode Node b event: Removing Node b from Controller")
+	if e.c.health.get("b") != nil {
+		t.Error("the deleted node's health is still kept")
+	}
 }
 
 // TestNeverPostedNode: a node that never posted status gets the startup
