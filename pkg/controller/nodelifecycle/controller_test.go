@@ -152,7 +152,7 @@ func TestUnreachableNodeLifecycle(t *testing.T) {
 	e.f.ExpectActions()
 	e.f.Clock.Step(grace - 30*time.Second + time.Second)
 	e.monitor()
-	e.f.ExpectActions(act("update", "nodes", "status", "", "a"), act("update", "pods", "status", "default", "web"))
+	e.f.ExpectActions(getLease("a"), act("update", "nodes", "status", "", "a"), act("update", "pods", "status", "default", "web"))
 	e.expectEvents("Normal NodeNotReady Node a status is now: NodeNotReady", "Warning NodeNotReady Node is not ready")
 
 	a := e.node("a")
@@ -184,12 +184,12 @@ func TestUnreachableNodeLifecycle(t *testing.T) {
 	if got := strings.Join(taintKeys(a), ","); got != "node.kubernetes.io/unreachable:NoExecute,node.kubernetes.io/unreachable:NoSchedule" {
 		t.Fatalf("taints %s", got)
 	}
-	// Passes change nothing more.
+	// Passes change nothing more (the live Lease is checked each pass).
 	e.f.ClearActions()
 	e.monitor()
 	e.c.noExecuteTaintingPass(e.f.Ctx)
 	e.f.MustSync(e.c.sync, "a")
-	e.f.ExpectActions()
+	e.f.ExpectActions(getLease("a"))
 	e.expectEvents()
 
 	// a's kubelet is back: Ready=True with a new heartbeat.
@@ -200,6 +200,7 @@ func TestUnreachableNodeLifecycle(t *testing.T) {
 		back.Status.Conditions[i].LastHeartbeatTime = metav1.NewTime(e.f.Clock.Now())
 	}
 	e.update(back, corev1.SchemeGroupVersion.WithResource("nodes"), "")
+	e.f.ClearActions()
 	e.monitor()
 	e.f.ExpectActions(act("get", "nodes", "", "", "a"), act("patch", "nodes", "", "", "a"))
 	e.node("a")
@@ -223,6 +224,36 @@ func TestUnreachableNodeLifecycle(t *testing.T) {
 	}
 }
 
+func getLease(name string) controllertest.Action {
+	return controllertest.Action{Verb: "get", Resource: "leases", Namespace: corev1.NamespaceNodeLease, Name: name}
+}
+
+// TestStaleLeaseCache: a Lease renewed in the API but not yet in the
+// informer's cache keeps the node from being marked Unknown (upstream's
+// NodeControllerLeaseCircuitBreaker); once the cache has it, the node is
+// healthy.
+func TestStaleLeaseCache(t *testing.T) {
+	start := controllertest.Epoch()
+	a := lease("a", start)
+	a.ResourceVersion = "1"
+	e := newEnv(t, nil, readyNode("a"), a, readyNode("b"), lease("b", start))
+	e.monitor()
+	e.f.Clock.Step(grace + time.Second)
+	renewed := lease("a", e.f.Clock.Now())
+	renewed.ResourceVersion = "2"
+	if err := e.f.Client.Tracker().Update(coordinationv1.SchemeGroupVersion.WithResource("leases"), renewed, corev1.NamespaceNodeLease); err != nil {
+		t.Fatal(err)
+	}
+	e.f.SeedCache(lease("b", e.f.Clock.Now()))
+	e.f.ClearActions()
+	e.monitor()
+	e.f.ExpectActions(getLease("a"))
+	e.f.SeedCache(renewed)
+	e.f.ClearActions()
+	e.monitor()
+	e.f.ExpectActions()
+}
+
 // TestNeverPostedNode: a node that never posted status gets the startup
 // grace period from its creation, then the four conditions Unknown with
 // NodeStatusNeverUpdated.
@@ -235,7 +266,7 @@ func TestNeverPostedNode(t *testing.T) {
 	e.f.ExpectActions()
 	e.f.Clock.Step(2 * time.Second)
 	e.monitor()
-	e.f.ExpectActions(act("update", "nodes", "status", "", "new"))
+	e.f.ExpectActions(getLease("new"), act("update", "nodes", "status", "", "new"))
 	got := e.node("new").Status.Conditions
 	if len(got) != 4 {
 		t.Fatalf("conditions %+v, want four", got)

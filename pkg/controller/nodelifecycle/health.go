@@ -2,17 +2,25 @@ package nodelifecycle
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/util/workqueue"
 )
+
+// errStaleLease is tryUpdateNodeHealth's refusal to mark a node Unknown
+// while the informer's Lease may be stale; it is not retried in the pass.
+var errStaleLease = errors.New("node lease cache is not up to date")
 
 // healthUpdateRetries is how many times the status of one node is written
 // in one pass before giving up until the next, as upstream's
@@ -91,6 +99,7 @@ func (c *Controller) monitorNodeHealth(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listing nodes: %w", err)
 	}
+	slices.SortFunc(nodes, func(a, b *corev1.Node) int { return strings.Compare(a.Name, b.Name) })
 	c.monitorMu.Lock()
 	defer c.monitorMu.Unlock()
 	c.classifyNodes(ctx, nodes)
@@ -182,7 +191,7 @@ func (c *Controller) classifyNodes(ctx context.Context, nodes []*corev1.Node) {
 func (c *Controller) updateNodeHealth(ctx context.Context, node *corev1.Node) (observed corev1.NodeCondition, current *corev1.NodeCondition, err error) {
 	for attempt := 1; ; attempt++ {
 		observed, current, err = c.tryUpdateNodeHealth(ctx, node)
-		if err == nil || attempt == healthUpdateRetries || ctx.Err() != nil {
+		if err == nil || errors.Is(err, errStaleLease) || attempt == healthUpdateRetries || ctx.Err() != nil {
 			return observed, current, err
 		}
 		fresh, getErr := c.client.CoreV1().Nodes().Get(ctx, node.Name, metav1.GetOptions{})
@@ -254,6 +263,20 @@ func (c *Controller) tryUpdateNodeHealth(ctx context.Context, node *corev1.Node)
 
 	if !now.After(health.probeTimestamp.Add(gracePeriod)) {
 		return observed, current, nil
+	}
+	// Upstream's NodeControllerLeaseCircuitBreaker (beta, on in 1.37): the
+	// cache may lag behind a renewal; a live Lease other than the one seen
+	// leaves the node alone this pass.
+	if live, err := c.client.CoordinationV1().Leases(corev1.NamespaceNodeLease).Get(ctx, node.Name, metav1.GetOptions{}); err == nil {
+		seen := ""
+		if health.lease != nil {
+			seen = health.lease.ResourceVersion
+		}
+		if live.ResourceVersion != seen {
+			return observed, current, fmt.Errorf("%w: node %s's Lease is at resourceVersion %s, the cache at %q", errStaleLease, node.Name, live.ResourceVersion, seen)
+		}
+	} else if !apierrors.IsNotFound(err) {
+		return observed, current, fmt.Errorf("%w: reading node %s's Lease: %w", errStaleLease, node.Name, err)
 	}
 	stamp := metav1.NewTime(now)
 	for _, t := range []corev1.NodeConditionType{corev1.NodeReady, corev1.NodeMemoryPressure, corev1.NodeDiskPressure, corev1.NodePIDPressure} {
