@@ -210,7 +210,9 @@ func (c *Controller) updateNodeHealth(ctx context.Context, node *corev1.Node) (o
 // PIDPressure conditions set to Unknown (reason NodeStatusUnknown,
 // "Kubelet stopped posting node status."; NodeStatusNeverUpdated,
 // "Kubelet never posted node status." for one never posted) through
-// nodes/status. node is modified. It returns the Ready condition as
+// nodes/status, unless the live Lease differs from the one the cache gave
+// (errStaleLease: the cache lags, the node is left alone this pass, as
+// upstream's NodeControllerLeaseCircuitBreaker). node is modified. It returns the Ready condition as
 // observed and the current one (nil when the node has none).
 func (c *Controller) tryUpdateNodeHealth(ctx context.Context, node *corev1.Node) (corev1.NodeCondition, *corev1.NodeCondition, error) {
 	health := c.health.get(node.Name)
@@ -255,8 +257,7 @@ func (c *Controller) tryUpdateNodeHealth(ctx context.Context, node *corev1.Node)
 	// A renewed Lease is a sign of life too (a kubelet posts its status
 	// only every few minutes when nothing changes).
 	lease, _ := c.leases.Leases(corev1.NamespaceNodeLease).Get(node.Name)
-	if lease != nil && lease.Spec.RenewTime != nil &&
-		(health.lease == nil || health.lease.Spec.RenewTime == nil || health.lease.Spec.RenewTime.Before(lease.Spec.RenewTime)) {
+	if lease != nil && (health.lease == nil || health.lease.Spec.RenewTime.Before(lease.Spec.RenewTime)) {
 		health.lease = lease
 		health.probeTimestamp = now
 	}
