@@ -24,6 +24,7 @@ func TestControllerManager(t *testing.T) {
 	}
 
 	t.Run("static pod with kubeadm's flags, restarted on manifest edit", func(t *testing.T) {
+		m := m.with(t)
 		ps, err := m.node(cp, "ps", "-eo", "pid,args")
 		must(t, err)
 		line := processLine(ps, "kube-controller-manager ")
@@ -54,6 +55,7 @@ func TestControllerManager(t *testing.T) {
 	})
 
 	t.Run("every namespace has the default ServiceAccount and kube-root-ca.crt", func(t *testing.T) {
+		m := m.with(t)
 		m.mustKubectl("", "create", "namespace", "e2e-sa")
 		m.eventually(30*time.Second, "default ServiceAccount and kube-root-ca.crt in every namespace", func() bool {
 			ns := strings.Fields(m.mustKubectl("", "get", "ns", "-o", "jsonpath={.items[*].metadata.name}"))
@@ -70,6 +72,7 @@ func TestControllerManager(t *testing.T) {
 	})
 
 	t.Run("kubectl delete namespace with content completes", func(t *testing.T) {
+		m := m.with(t)
 		m.mustKubectl("", "create", "namespace", "e2e-ns")
 		m.mustKubectl("", "-n", "e2e-ns", "create", "configmap", "c", "--from-literal=a=b")
 		m.mustKubectl("", "-n", "e2e-ns", "create", "secret", "generic", "s", "--from-literal=a=b")
@@ -83,6 +86,7 @@ func TestControllerManager(t *testing.T) {
 	})
 
 	t.Run("Deployment create, scale, rollout, history, undo, pause, restart", func(t *testing.T) {
+		m := m.with(t)
 		ns := m.namespace("e2e-deploy")
 		m.mustKubectl(fmt.Sprintf(sleeperDeployment, "web", 2), ns, "apply", "-f", "-")
 		m.rolledOut(ns, "deployment/web")
@@ -138,6 +142,7 @@ func TestControllerManager(t *testing.T) {
 	})
 
 	t.Run("cascading deletion: orphan, background, foreground", func(t *testing.T) {
+		m := m.with(t)
 		ns := m.namespace("e2e-gc")
 		m.mustKubectl(fmt.Sprintf(sleeperDeployment, "web", 2), ns, "apply", "-f", "-")
 		m.rolledOut(ns, "deployment/web")
@@ -145,7 +150,7 @@ func TestControllerManager(t *testing.T) {
 		m.eventually(30*time.Second, "orphaned replicaset without an owner", func() bool {
 			out := m.mustKubectl("", ns, "get", "rs", "-l", "app=web", "-o", "jsonpath={range .items[*]}{.metadata.name}:{.metadata.ownerReferences}{end}")
 			return strings.HasPrefix(out, "web-") && strings.HasSuffix(out, ":")
-		}, func() string { return m.mustKubectl("", ns, "get", "rs", "-o", "yaml") })
+		}, func() string { out, _ := m.kubectl("", ns, "get", "deploy,rs,pods", "-o", "yaml"); return out })
 		if pods := m.podsOf(ns, "app=web"); len(pods) != 2 {
 			t.Errorf("orphaning the deployment changed its pods: %v", pods)
 		}
@@ -161,6 +166,7 @@ func TestControllerManager(t *testing.T) {
 	})
 
 	t.Run("a Job completes", func(t *testing.T) {
+		m := m.with(t)
 		ns := m.namespace("e2e-job")
 		m.mustKubectl(jobYAML, ns, "apply", "-f", "-")
 		m.mustKubectl("", ns, "wait", "--for=condition=complete", "job/three", "--timeout=120s")
@@ -170,6 +176,7 @@ func TestControllerManager(t *testing.T) {
 	})
 
 	t.Run("Endpoints follow ready pods", func(t *testing.T) {
+		m := m.with(t)
 		ns := m.namespace("e2e-ep")
 		m.mustKubectl(fmt.Sprintf(sleeperDeployment, "web", 2), ns, "apply", "-f", "-")
 		m.mustKubectl("", ns, "expose", "deployment", "web", "--port=80", "--target-port=8080")
@@ -187,6 +194,7 @@ func TestControllerManager(t *testing.T) {
 	})
 
 	t.Run("a CronJob fires within its minute", func(t *testing.T) {
+		m := m.with(t)
 		ns := m.namespace("e2e-cron")
 		m.mustKubectl("", ns, "create", "cronjob", "tick", "--image=kinc-e2e/busybox:1", "--schedule=* * * * *", "--", "sh", "-c", "echo tick")
 		var jobs string
@@ -200,6 +208,7 @@ func TestControllerManager(t *testing.T) {
 	})
 
 	t.Run("a DaemonSet has a pod on every node", func(t *testing.T) {
+		m := m.with(t)
 		ns := m.namespace("e2e-ds")
 		m.mustKubectl(daemonSetYAML, ns, "apply", "-f", "-")
 		m.rolledOut(ns, "daemonset/agent")
@@ -218,6 +227,7 @@ func TestControllerManager(t *testing.T) {
 	})
 
 	t.Run("a StatefulSet creates web-0 before web-1", func(t *testing.T) {
+		m := m.with(t)
 		ns := m.namespace("e2e-sts")
 		m.mustKubectl(statefulSetYAML, ns, "apply", "-f", "-")
 		m.rolledOut(ns, "statefulset/web")
@@ -235,6 +245,7 @@ func TestControllerManager(t *testing.T) {
 
 	// Last: it stops a worker.
 	t.Run("a stopped worker goes NotReady, is tainted, its pods evicted; back, untainted", func(t *testing.T) {
+		m := m.with(t)
 		ns := m.namespace("e2e-evict")
 		m.mustKubectl(strings.Replace(fmt.Sprintf(sleeperDeployment, "web", 4), "      terminationGracePeriodSeconds: 1\n",
 			"      terminationGracePeriodSeconds: 1\n      tolerations:\n      - {key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute, tolerationSeconds: 10}\n", 1), ns, "apply", "-f", "-")
@@ -284,6 +295,13 @@ func TestControllerManager(t *testing.T) {
 			return last == "True "
 		}, func() string { return last })
 	})
+}
+
+// with returns m for a subtest: failures go to t.
+func (m *multi) with(t *testing.T) *multi {
+	c := *m
+	c.t = t
+	return &c
 }
 
 // namespace creates a namespace for one case and returns the kubectl flag
