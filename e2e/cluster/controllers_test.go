@@ -150,7 +150,10 @@ func TestControllerManager(t *testing.T) {
 		m.eventually(30*time.Second, "orphaned replicaset without an owner", func() bool {
 			out := m.mustKubectl("", ns, "get", "rs", "-l", "app=web", "-o", "jsonpath={range .items[*]}{.metadata.name}:{.metadata.ownerReferences}{end}")
 			return strings.HasPrefix(out, "web-") && strings.HasSuffix(out, ":")
-		}, func() string { out, _ := m.kubectl("", ns, "get", "deploy,rs,pods", "-o", "yaml"); return out })
+		}, func() string {
+			out, _ := m.kubectl("", ns, "get", "deploy,rs,pods", "-o", "yaml")
+			return out + "\n" + m.controllerManagerLog("e2e-gc")
+		})
 		if pods := m.podsOf(ns, "app=web"); len(pods) != 2 {
 			t.Errorf("orphaning the deployment changed its pods: %v", pods)
 		}
@@ -295,6 +298,17 @@ func TestControllerManager(t *testing.T) {
 			return last == "True "
 		}, func() string { return last })
 	})
+}
+
+// controllerManagerLog returns the lines of the control plane's
+// kube-controller-manager log that mention grep.
+func (m *multi) controllerManagerLog(grep string) string {
+	out, err := m.node(m.name+"-control-plane", "sh", "-c",
+		"crictl logs $(crictl ps -q --name kube-controller-manager) 2>&1 | grep -F -- '"+grep+"' | tail -50")
+	if err != nil {
+		return "kube-controller-manager log: " + err.Error()
+	}
+	return "kube-controller-manager log (" + grep + "):\n" + out
 }
 
 // with returns m for a subtest: failures go to t.

@@ -139,8 +139,10 @@ func (a *API) createSub(req *request, sub *Subresource) {
 	writeJSON(req.w, http.StatusCreated, "", out)
 }
 
-// deleteOptions reads DeleteOptions from the body (when there is one) and
-// the query (gracePeriodSeconds, propagationPolicy, orphanDependents, dryRun).
+// deleteOptions reads DeleteOptions from the body when there is one, else
+// from the query (gracePeriodSeconds, propagationPolicy, orphanDependents,
+// dryRun), as upstream: with a body, the query's other parameters (kubectl's
+// ?timeout=20s) must not reset what the body says.
 func (a *API) deleteOptions(req *request) (*metav1.DeleteOptions, bool, error) {
 	opts := &metav1.DeleteOptions{}
 	body, err := readBody(req.r)
@@ -151,8 +153,7 @@ func (a *API) deleteOptions(req *request) (*metav1.DeleteOptions, bool, error) {
 		if err := a.decodeDeleteOptions(body, bodyMediaType(req.r), opts); err != nil {
 			return nil, false, err
 		}
-	}
-	if err := a.params.DecodeParameters(req.r.URL.Query(), paramsGV, opts); err != nil {
+	} else if err := a.params.DecodeParameters(req.r.URL.Query(), paramsGV, opts); err != nil {
 		return nil, false, apierrors.NewBadRequest(err.Error())
 	}
 	if opts.OrphanDependents != nil && opts.PropagationPolicy == nil {

@@ -2,9 +2,13 @@ package handlers
 
 import (
 	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/serializer/protobuf"
 	"k8s.io/client-go/kubernetes/scheme"
 )
@@ -41,5 +45,35 @@ func TestDeleteOptionsOfAnyGroup(t *testing.T) {
 	var out metav1.DeleteOptions
 	if err := a.decodeDeleteOptions([]byte(`{"kind":"Pod","apiVersion":"v1"}`), mediaJSON, &out); err == nil {
 		t.Error("a Pod body decoded as DeleteOptions")
+	}
+}
+
+// TestDeleteOptionsBodyOrQuery: a body's options stand whatever else the
+// query holds (kubectl --request-timeout adds ?timeout=20s); without a body
+// the query's are read.
+func TestDeleteOptionsBodyOrQuery(t *testing.T) {
+	t.Parallel()
+	a := &API{decoder: decoder{scheme: scheme.Scheme}, params: runtime.NewParameterCodec(scheme.Scheme)}
+	for _, tc := range []struct {
+		url, body string
+		want      metav1.DeletionPropagation
+	}{
+		{"/apis/apps/v1/namespaces/a/deployments/web?timeout=20s", `{"propagationPolicy":"Orphan"}`, metav1.DeletePropagationOrphan},
+		{"/apis/apps/v1/namespaces/a/deployments/web", `{"propagationPolicy":"Foreground"}`, metav1.DeletePropagationForeground},
+		{"/apis/apps/v1/namespaces/a/deployments/web?propagationPolicy=Orphan&timeout=20s", "", metav1.DeletePropagationOrphan},
+		{"/apis/apps/v1/namespaces/a/deployments/web?orphanDependents=false", "", metav1.DeletePropagationBackground},
+	} {
+		r := httptest.NewRequest(http.MethodDelete, tc.url, strings.NewReader(tc.body))
+		if tc.body != "" {
+			r.Header.Set("Content-Type", "application/json")
+		}
+		opts, _, err := a.deleteOptions(&request{r: r})
+		if err != nil {
+			t.Errorf("%s %s: %v", tc.url, tc.body, err)
+			continue
+		}
+		if opts.PropagationPolicy == nil || *opts.PropagationPolicy != tc.want {
+			t.Errorf("%s %s: propagationPolicy %v, want %s", tc.url, tc.body, opts.PropagationPolicy, tc.want)
+		}
 	}
 }
