@@ -21,7 +21,7 @@ import (
 	"github.com/kinc-dev/kinc/pkg/apiserver/apiservertest"
 )
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
