@@ -74,7 +74,7 @@ func Known() []Descriptor {
 		{Name: "replicaset-controller", Aliases: []string{"replicaset"}, New: newReplicaSetController,
 			Workers: func(o *Options) int { return int(o.ConcurrentReplicaSetSyncs) }},
 		{Name: "horizontal-pod-autoscaler-controller", Aliases: []string{"horizontalpodautoscaling"}},
-		{Name: "disruption-controller", Aliases: []string{"disruption"}},
+		{Name: "disruption-controller", Aliases: []string{"disruption"}, New: newDisruptionController},
 		{Name: "statefulset-controller", Aliases: []string{"statefulset"}, New: newStatefulSetController,
 			Workers: func(o *Options) int { return int(o.ConcurrentStatefulSetSyncs) }},
 		{Name: "cronjob-controller", Aliases: []string{"cronjob"}, New: newCronJobController,
