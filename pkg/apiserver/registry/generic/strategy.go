@@ -22,6 +22,10 @@ type Rules[T runtime.Object] struct {
 	// AfterCreateDefault runs on a new object after Default (a job's
 	// generated selector, which needs the defaulted spec).
 	AfterCreateDefault func(obj T)
+	// AfterUpdateDefault runs on an updated object after Default and the
+	// generation (a daemonset's template generation, which follows its
+	// template).
+	AfterUpdateDefault func(obj, old T)
 	// Validate returns the problems of an object, on create and on update.
 	Validate func(obj T) field.ErrorList
 	// ValidateUpdate returns the problems only an update can have
@@ -147,6 +151,9 @@ func (s *ruleStrategy[T]) PrepareForUpdate(_ context.Context, obj, old runtime.O
 			}
 			m.SetGeneration(gen)
 		}
+	}
+	if s.rules.AfterUpdateDefault != nil {
+		s.rules.AfterUpdateDefault(t, o)
 	}
 }
 

@@ -1,7 +1,10 @@
 package daemonset
 
 import (
+	"strconv"
+
 	appsv1 "k8s.io/api/apps/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apimachineryvalidation "k8s.io/apimachinery/pkg/api/validation"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
@@ -26,9 +29,40 @@ func rules() generic.Rules[*appsv1.DaemonSet] {
 		ValidateUpdate: func(ds, old *appsv1.DaemonSet) field.ErrorList {
 			return apps.ValidateSelectorImmutable(ds.Spec.Selector, old.Spec.Selector)
 		},
-		SpecStatus:     true,
-		ValidateStatus: validateStatus,
+		AfterCreateDefault: func(ds *appsv1.DaemonSet) { setTemplateGeneration(ds, 1) },
+		AfterUpdateDefault: func(ds, old *appsv1.DaemonSet) {
+			gen := templateGeneration(old)
+			if !apiequality.Semantic.DeepEqual(ds.Spec.Template, old.Spec.Template) {
+				gen++
+			}
+			setTemplateGeneration(ds, gen)
+		},
+		SpecStatus:         true,
+		KeepOnStatusUpdate: func(ds, old *appsv1.DaemonSet) { setTemplateGeneration(ds, templateGeneration(old)) },
+		ValidateStatus:     validateStatus,
 	}
+}
+
+// templateGeneration returns the daemonset's template generation: 1 on
+// create, one more at each template change, kept by the apiserver in the
+// deprecated.daemonset.template.generation annotation as upstream's
+// conversion of the internal spec.templateGeneration does (the
+// daemonset controller labels pods with it); 0 when absent or not a number.
+func templateGeneration(ds *appsv1.DaemonSet) int64 {
+	gen, err := strconv.ParseInt(ds.Annotations[appsv1.DeprecatedTemplateGeneration], 10, 64)
+	if err != nil {
+		return 0
+	}
+	return gen
+}
+
+// setTemplateGeneration records gen in ds's annotation, whatever the
+// client sent there.
+func setTemplateGeneration(ds *appsv1.DaemonSet, gen int64) {
+	if ds.Annotations == nil {
+		ds.Annotations = map[string]string{}
+	}
+	ds.Annotations[appsv1.DeprecatedTemplateGeneration] = strconv.FormatInt(gen, 10)
 }
 
 // NewStrategy returns the strategy for writes to daemonsets.

@@ -56,3 +56,37 @@ func TestStrategy(t *testing.T) {
 	}
 	Expect(t, s.ValidateUpdate(context.Background(), up, ds), E(field.ErrorTypeInvalid, "spec.selector"))
 }
+
+// TestTemplateGeneration: the deprecated.daemonset.template.generation
+// annotation is the server's, as upstream's: 1 on create whatever the
+// client sent, one more when the template changes, kept otherwise and on
+// /status.
+func TestTemplateGeneration(t *testing.T) {
+	s, st := NewStrategy(), NewStatusStrategy()
+	gen := func(ds *appsv1.DaemonSet) string { return ds.Annotations[appsv1.DeprecatedTemplateGeneration] }
+	ds := newDS()
+	ds.Annotations = map[string]string{appsv1.DeprecatedTemplateGeneration: "7"}
+	s.PrepareForCreate(context.Background(), ds)
+	if gen(ds) != "1" {
+		t.Fatalf("created with template generation %q, want 1", gen(ds))
+	}
+	scaled := ds.DeepCopy()
+	scaled.Spec.MinReadySeconds = 5
+	delete(scaled.Annotations, appsv1.DeprecatedTemplateGeneration)
+	s.PrepareForUpdate(context.Background(), scaled, ds)
+	if gen(scaled) != "1" {
+		t.Errorf("a spec change outside the template: template generation %q, want 1", gen(scaled))
+	}
+	changed := scaled.DeepCopy()
+	changed.Spec.Template.Spec.Containers[0].Image = "agent:2"
+	s.PrepareForUpdate(context.Background(), changed, scaled)
+	if gen(changed) != "2" {
+		t.Errorf("a template change: template generation %q, want 2", gen(changed))
+	}
+	status := changed.DeepCopy()
+	status.Annotations[appsv1.DeprecatedTemplateGeneration] = "9"
+	st.PrepareForUpdate(context.Background(), status, changed)
+	if gen(status) != "2" {
+		t.Errorf("a /status update changed the template generation to %q", gen(status))
+	}
+}
