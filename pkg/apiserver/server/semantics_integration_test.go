@@ -235,8 +235,8 @@ func TestIntegrationSemantics(t *testing.T) {
 			t.Fatalf("deleted namespace: want Terminating, got %v %+v", err, got)
 		}
 		_, err = cs.CoreV1().ConfigMaps(doomed).Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "late"}}, metav1.CreateOptions{})
-		if !apierrors.IsForbidden(err) {
-			t.Errorf("create in a terminating namespace: want 403, got %v", err)
+		if !apierrors.IsForbidden(err) || !apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause) {
+			t.Errorf("create in a terminating namespace: want 403 with cause %s, got %v", corev1.NamespaceTerminatingCause, err)
 		}
 		if _, err := cs.CoreV1().ConfigMaps("no-such-ns").Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "x"}}, metav1.CreateOptions{}); !apierrors.IsNotFound(err) {
 			t.Errorf("create in a missing namespace: want 404, got %v", err)

@@ -39,8 +39,14 @@ func (c Checker) CheckNamespace(ctx context.Context, ns string) error {
 		return err
 	}
 	if n := obj.(*corev1.Namespace); n.Status.Phase == corev1.NamespaceTerminating || n.DeletionTimestamp != nil {
-		return apierrors.NewForbidden(schema.GroupResource{Resource: "namespaces"}, ns, fmt.Errorf(
+		err := apierrors.NewForbidden(schema.GroupResource{Resource: "namespaces"}, ns, fmt.Errorf(
 			"unable to create new content in namespace %s because it is being terminated", ns))
+		// As upstream's NamespaceLifecycle admission: controllers recognise
+		// the cause and stop creating there quietly.
+		err.ErrStatus.Details.Causes = append(err.ErrStatus.Details.Causes, metav1.StatusCause{
+			Type: corev1.NamespaceTerminatingCause, Message: fmt.Sprintf("namespace %s is being terminated", ns), Field: "metadata.namespace",
+		})
+		return err
 	}
 	return nil
 }
