@@ -14,6 +14,7 @@ import (
 	"github.com/kinc-dev/kinc/pkg/controller/cronjob"
 	"github.com/kinc-dev/kinc/pkg/controller/daemonset"
 	"github.com/kinc-dev/kinc/pkg/controller/deployment"
+	"github.com/kinc-dev/kinc/pkg/controller/disruption"
 	"github.com/kinc-dev/kinc/pkg/controller/endpoints"
 	"github.com/kinc-dev/kinc/pkg/controller/endpointslice"
 	"github.com/kinc-dev/kinc/pkg/controller/garbagecollector"
@@ -102,6 +103,8 @@ type Options struct {
 	// cronjob-controller's and ttl-after-finished-controller's workers.
 	ConcurrentCronJobSyncs int32
 	ConcurrentTTLSyncs     int32
+	// ConcurrentDisruptionSyncs is the disruption-controller's workers.
+	ConcurrentDisruptionSyncs int32
 	// ConcurrentDaemonSetSyncs and ConcurrentStatefulSetSyncs are the
 	// daemonset-controller's and statefulset-controller's workers.
 	ConcurrentDaemonSetSyncs   int32
@@ -158,6 +161,7 @@ func NewOptions() *Options {
 		ConcurrentJobSyncs:         job.DefaultConcurrentSyncs,
 		ConcurrentCronJobSyncs:     cronjob.DefaultConcurrentSyncs,
 		ConcurrentTTLSyncs:         ttlafterfinished.DefaultConcurrentSyncs,
+		ConcurrentDisruptionSyncs:  disruption.DefaultConcurrentSyncs,
 		ConcurrentDaemonSetSyncs:   daemonset.DefaultConcurrentSyncs,
 		ConcurrentStatefulSetSyncs: statefulset.DefaultConcurrentSyncs,
 		ConcurrentGCSyncs:          garbagecollector.DefaultConcurrentSyncs,
@@ -230,6 +234,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.Int32Var(&o.ConcurrentJobSyncs, "concurrent-job-syncs", o.ConcurrentJobSyncs, "The number of job objects that are allowed to sync concurrently. Larger number = more responsive jobs, but more CPU (and network) load")
 	fs.Int32Var(&o.ConcurrentCronJobSyncs, "concurrent-cron-job-syncs", o.ConcurrentCronJobSyncs, "The number of cron job objects that are allowed to sync concurrently. Larger number = more responsive jobs, but more CPU (and network) load")
 	fs.Int32Var(&o.ConcurrentTTLSyncs, "concurrent-ttl-after-finished-syncs", o.ConcurrentTTLSyncs, "The number of ttl-after-finished-controller workers that are allowed to sync concurrently.")
+	fs.Int32Var(&o.ConcurrentDisruptionSyncs, "concurrent-disruption-syncs", o.ConcurrentDisruptionSyncs, "The number of PDB objects that are allowed to sync concurrently. Larger number = more responsive PDB updates, but more CPU (and network) load")
 	fs.Int32Var(&o.ConcurrentGCSyncs, "concurrent-gc-syncs", o.ConcurrentGCSyncs, "The number of garbage collector workers that are allowed to sync concurrently.")
 	fs.BoolVar(&o.EnableGarbageCollector, "enable-garbage-collector", o.EnableGarbageCollector, "Enables the generic garbage collector. MUST be synced with the corresponding flag of the kube-apiserver.")
 	fs.Int32Var(&o.ConcurrentDaemonSetSyncs, "concurrent-daemonset-syncs", o.ConcurrentDaemonSetSyncs, "The number of daemonset objects that are allowed to sync concurrently. Larger number = more responsive daemonsets, but more CPU (and network) load")
@@ -283,6 +288,9 @@ func (o *Options) Validate() error {
 	}
 	if o.ConcurrentTTLSyncs < 1 {
 		add(fmt.Errorf("--concurrent-ttl-after-finished-syncs %d must be at least 1", o.ConcurrentTTLSyncs))
+	}
+	if o.ConcurrentDisruptionSyncs < 1 {
+		add(fmt.Errorf("--concurrent-disruption-syncs %d must be at least 1", o.ConcurrentDisruptionSyncs))
 	}
 	if o.ConcurrentGCSyncs < 1 {
 		add(fmt.Errorf("--concurrent-gc-syncs %d must be at least 1", o.ConcurrentGCSyncs))
