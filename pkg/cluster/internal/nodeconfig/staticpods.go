@@ -52,7 +52,7 @@ var controllerManagerFlags = []string{
 	"cluster-signing-kubelet-client-key-file", "cluster-signing-kubelet-serving-cert-file",
 	"cluster-signing-kubelet-serving-key-file", "cluster-signing-legacy-unknown-cert-file",
 	"cluster-signing-legacy-unknown-key-file", "concurrent-cron-job-syncs", "concurrent-daemonset-syncs",
-	"concurrent-deployment-syncs", "concurrent-endpoint-syncs", "concurrent-gc-syncs", "concurrent-job-syncs",
+	"concurrent-deployment-syncs", "concurrent-disruption-syncs", "concurrent-endpoint-syncs", "concurrent-gc-syncs", "concurrent-job-syncs",
 	"concurrent-namespace-syncs", "concurrent-replicaset-syncs", "concurrent-service-endpoint-syncs",
 	"concurrent-statefulset-syncs", "concurrent-ttl-after-finished-syncs", "controllers",
 	"enable-garbage-collector", "endpoint-updates-batch-period", "endpointslice-updates-batch-period",
