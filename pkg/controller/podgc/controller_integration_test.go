@@ -2,7 +2,6 @@ package podgc_test
 
 import (
 	"context"
-	"log/slog"
 	"slices"
 	"testing"
 	"time"
@@ -10,11 +9,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/kinc-dev/kinc/pkg/apiserver/apiservertest"
+	"github.com/kinc-dev/kinc/pkg/controller/controllertest/integration"
 	"github.com/kinc-dev/kinc/pkg/controller/podgc"
 )
 
@@ -27,19 +25,10 @@ const hold = "example.com/hold"
 // finalizer shows it); a pod of a live node stays; of two succeeded pods
 // the older is deleted; a terminating unscheduled pod is force-deleted.
 func TestIntegrationPodGC(t *testing.T) {
-	if testing.Short() {
-		t.Skip("integration test: starts etcd and kube-apiserver")
-	}
-	inst := apiservertest.Start(t, apiservertest.Options{})
-	client := inst.Client(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	_, client := integration.Start(t)
+	ctx := t.Context()
 
-	for _, n := range []string{"doomed", "alive"} {
-		if _, err := client.CoreV1().Nodes().Create(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: n}}, metav1.CreateOptions{}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	integration.CreateNodes(ctx, t, client, "doomed", "alive")
 	createPod(ctx, t, client, "orphan", "doomed", corev1.PodRunning)
 	createPod(ctx, t, client, "held-orphan", "doomed", corev1.PodRunning, hold)
 	createPod(ctx, t, client, "resident", "alive", corev1.PodRunning)
@@ -54,20 +43,11 @@ func TestIntegrationPodGC(t *testing.T) {
 	factory := informers.NewSharedInformerFactory(client, 0)
 	c := podgc.New(client, factory.Core().V1().Pods(), factory.Core().V1().Nodes(), podgc.Options{
 		TerminatedPodGCThreshold: 1, GCCheckPeriod: 500 * time.Millisecond, QuarantineTime: time.Second,
-		Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
-	factory.Start(ctx.Done())
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx, 1) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-		factory.Shutdown()
-	}()
+		Logger: integration.Logger(t)})
+	integration.Run(ctx, t, factory, func(ctx context.Context) error { return c.Run(ctx, 1) })
 
-	waitFor(ctx, t, "done-old deleted", func() bool { return gone(ctx, t, client, "done-old") })
-	waitFor(ctx, t, "stuck force-deleted (Failed, then held by its finalizer)", func() bool {
+	integration.WaitFor(ctx, t, 20*time.Second, "done-old deleted", func() bool { return gone(ctx, t, client, "done-old") })
+	integration.WaitFor(ctx, t, 20*time.Second, "stuck force-deleted (Failed, then held by its finalizer)", func() bool {
 		p := get(ctx, t, client, "stuck")
 		return p != nil && p.Status.Phase == corev1.PodFailed && p.DeletionGracePeriodSeconds != nil && *p.DeletionGracePeriodSeconds == 0
 	})
@@ -83,11 +63,11 @@ func TestIntegrationPodGC(t *testing.T) {
 		t.Fatal(err)
 	}
 	deleted := time.Now()
-	waitFor(ctx, t, "orphan deleted", func() bool { return gone(ctx, t, client, "orphan") })
+	integration.WaitFor(ctx, t, 20*time.Second, "orphan deleted", func() bool { return gone(ctx, t, client, "orphan") })
 	if d := time.Since(deleted); d < 900*time.Millisecond {
 		t.Errorf("orphan deleted %s after its node, before the 1s quarantine", d)
 	}
-	waitFor(ctx, t, "held-orphan marked and deleted", func() bool {
+	integration.WaitFor(ctx, t, 20*time.Second, "held-orphan marked and deleted", func() bool {
 		p := get(ctx, t, client, "held-orphan")
 		return p != nil && p.DeletionTimestamp != nil
 	})
@@ -157,14 +137,5 @@ func release(ctx context.Context, t *testing.T, client kubernetes.Interface, nam
 		if !apierrors.IsConflict(err) {
 			t.Fatal(err)
 		}
-	}
-}
-
-func waitFor(ctx context.Context, t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	if err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 20*time.Second, true, func(context.Context) (bool, error) {
-		return cond(), nil
-	}); err != nil {
-		t.Fatalf("timed out waiting for %s", what)
 	}
 }
