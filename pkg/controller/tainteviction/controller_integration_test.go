@@ -2,7 +2,6 @@ package tainteviction_test
 
 import (
 	"context"
-	"log/slog"
 	"slices"
 	"testing"
 	"time"
@@ -10,7 +9,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
@@ -18,7 +16,7 @@ import (
 	"k8s.io/client-go/tools/record"
 	"k8s.io/utils/ptr"
 
-	"github.com/kinc-dev/kinc/pkg/apiserver/apiservertest"
+	"github.com/kinc-dev/kinc/pkg/controller/controllertest/integration"
 	"github.com/kinc-dev/kinc/pkg/controller/tainteviction"
 )
 
@@ -31,19 +29,10 @@ const taintKey = "example.com/maintenance"
 // tolerating it forever; on a second node, the taint removed after 2 s
 // cancels the eviction of a pod tolerating it for 5 s.
 func TestIntegrationTaintEviction(t *testing.T) {
-	if testing.Short() {
-		t.Skip("integration test: starts etcd and kube-apiserver")
-	}
-	inst := apiservertest.Start(t, apiservertest.Options{})
-	client := inst.Client(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	_, client := integration.Start(t)
+	ctx := t.Context()
 
-	for _, n := range []string{"drained", "spared"} {
-		if _, err := client.CoreV1().Nodes().Create(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: n}}, metav1.CreateOptions{}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	integration.CreateNodes(ctx, t, client, "drained", "spared")
 	createPod(ctx, t, client, "bare", "drained", nil)
 	createPod(ctx, t, client, "five", "drained", ptr.To[int64](5))
 	createPod(ctx, t, client, "forever", "drained", nil, corev1.Toleration{Key: taintKey, Operator: corev1.TolerationOpExists})
@@ -51,24 +40,15 @@ func TestIntegrationTaintEviction(t *testing.T) {
 
 	broadcaster := record.NewBroadcaster()
 	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: client.CoreV1().Events("")})
-	defer broadcaster.Shutdown()
+	t.Cleanup(broadcaster.Shutdown)
 	factory := informers.NewSharedInformerFactory(client, 0)
 	c, err := tainteviction.New(client, factory.Core().V1().Nodes(), factory.Core().V1().Pods(), tainteviction.Options{
-		Logger:   slog.New(slog.NewTextHandler(t.Output(), nil)),
+		Logger:   integration.Logger(t),
 		Recorder: broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: tainteviction.Name})})
 	if err != nil {
 		t.Fatal(err)
 	}
-	factory.Start(ctx.Done())
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx, 8) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-		factory.Shutdown()
-	}()
+	integration.Run(ctx, t, factory, func(ctx context.Context) error { return c.Run(ctx, 8) })
 	time.Sleep(time.Second) // caches synced; nothing tainted: nothing happens
 	for _, p := range []string{"bare", "five", "forever", "lucky"} {
 		if evicted(ctx, t, client, p) {
@@ -80,7 +60,7 @@ func TestIntegrationTaintEviction(t *testing.T) {
 	for _, n := range []string{"drained", "spared"} {
 		setTaints(ctx, t, client, n, []corev1.Taint{{Key: taintKey, Effect: corev1.TaintEffectNoExecute}})
 	}
-	waitFor(ctx, t, 5*time.Second, "bare evicted", func() bool { return evicted(ctx, t, client, "bare") })
+	integration.WaitFor(ctx, t, 5*time.Second, "bare evicted", func() bool { return evicted(ctx, t, client, "bare") })
 	if d := time.Since(tainted); d > 3*time.Second {
 		t.Errorf("bare evicted after %s, want at once", d)
 	}
@@ -92,7 +72,7 @@ func TestIntegrationTaintEviction(t *testing.T) {
 	}
 	time.Sleep(2 * time.Second)
 	setTaints(ctx, t, client, "spared", nil)
-	waitFor(ctx, t, 10*time.Second, "five evicted", func() bool { return evicted(ctx, t, client, "five") })
+	integration.WaitFor(ctx, t, 10*time.Second, "five evicted", func() bool { return evicted(ctx, t, client, "five") })
 	if d := time.Since(tainted); d < 4*time.Second || d > 8*time.Second {
 		t.Errorf("five evicted %s after the taint, want ~5s", d)
 	}
@@ -102,7 +82,7 @@ func TestIntegrationTaintEviction(t *testing.T) {
 			t.Errorf("%s evicted", p)
 		}
 	}
-	waitFor(ctx, t, 5*time.Second, "events", func() bool {
+	integration.WaitFor(ctx, t, 5*time.Second, "events", func() bool {
 		list, err := client.CoreV1().Events("default").List(ctx, metav1.ListOptions{})
 		if err != nil {
 			t.Fatal(err)
@@ -171,13 +151,4 @@ func evicted(ctx context.Context, t *testing.T, client kubernetes.Interface, nam
 		t.Fatal(err)
 	}
 	return p.DeletionTimestamp != nil
-}
-
-func waitFor(ctx context.Context, t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	if err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, timeout, true, func(context.Context) (bool, error) {
-		return cond(), nil
-	}); err != nil {
-		t.Fatalf("timed out waiting for %s", what)
-	}
 }
