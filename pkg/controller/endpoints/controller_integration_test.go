@@ -3,7 +3,6 @@ package endpoints_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"slices"
 	"testing"
 	"time"
@@ -16,7 +15,7 @@ import (
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/kinc-dev/kinc/pkg/apiserver/apiservertest"
+	"github.com/kinc-dev/kinc/pkg/controller/controllertest/integration"
 	"github.com/kinc-dev/kinc/pkg/controller/endpoints"
 )
 
@@ -28,13 +27,8 @@ import (
 // with the Service; a Service without a selector keeps its hand-written
 // Endpoints.
 func TestIntegrationEndpoints(t *testing.T) {
-	if testing.Short() {
-		t.Skip("integration test: starts etcd and kube-apiserver")
-	}
-	inst := apiservertest.Start(t, apiservertest.Options{})
-	client := inst.Client(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	_, client := integration.Start(t)
+	ctx := t.Context()
 
 	svc := &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "web", Labels: map[string]string{"tier": "front"}},
@@ -60,17 +54,8 @@ func TestIntegrationEndpoints(t *testing.T) {
 	factory := informers.NewSharedInformerFactory(client, 0)
 	core := factory.Core().V1()
 	c := endpoints.New(client, core.Pods(), core.Services(), core.Endpoints(),
-		endpoints.Options{Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
-	factory.Start(ctx.Done())
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx, endpoints.DefaultConcurrentSyncs) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-		factory.Shutdown()
-	}()
+		endpoints.Options{Logger: integration.Logger(t)})
+	integration.Run(ctx, t, factory, func(ctx context.Context) error { return c.Run(ctx, endpoints.DefaultConcurrentSyncs) })
 
 	ep := waitEndpoints(ctx, t, client, "a ready, b not ready", func(ep *corev1.Endpoints) bool {
 		return sameIPs(ep, []string{"10.244.1.2"}, []string{"10.244.1.3"})
@@ -132,12 +117,7 @@ func runPod(ctx context.Context, t *testing.T, client kubernetes.Interface, name
 	if err != nil {
 		t.Fatal(err)
 	}
-	pod.Status.Phase = corev1.PodRunning
-	pod.Status.PodIP, pod.Status.PodIPs = ip, []corev1.PodIP{{IP: ip}}
-	pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: condition(ready), LastTransitionTime: metav1.Now()}}
-	if _, err := client.CoreV1().Pods("default").UpdateStatus(ctx, pod, metav1.UpdateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	integration.MarkRunning(ctx, t, client, pod, ip, ready)
 }
 
 func setReady(ctx context.Context, t *testing.T, client kubernetes.Interface, name string, ready bool) {
@@ -146,17 +126,7 @@ func setReady(ctx context.Context, t *testing.T, client kubernetes.Interface, na
 	if err != nil {
 		t.Fatal(err)
 	}
-	pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: condition(ready), LastTransitionTime: metav1.Now()}}
-	if _, err := client.CoreV1().Pods("default").UpdateStatus(ctx, pod, metav1.UpdateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func condition(b bool) corev1.ConditionStatus {
-	if b {
-		return corev1.ConditionTrue
-	}
-	return corev1.ConditionFalse
+	integration.MarkRunning(ctx, t, client, pod, "", ready)
 }
 
 // sameIPs reports whether ep lists exactly ready and notReady (sorted).
