@@ -3,7 +3,6 @@ package endpointslice_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -18,7 +17,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
 
-	"github.com/kinc-dev/kinc/pkg/apiserver/apiservertest"
+	"github.com/kinc-dev/kinc/pkg/controller/controllertest/integration"
 	"github.com/kinc-dev/kinc/pkg/controller/endpointslice"
 )
 
@@ -29,16 +28,11 @@ import (
 // readiness, show a pod being deleted as terminating, and that goes with
 // the Service.
 func TestIntegrationEndpointSlices(t *testing.T) {
-	if testing.Short() {
-		t.Skip("integration test: starts etcd and kube-apiserver")
-	}
-	inst := apiservertest.Start(t, apiservertest.Options{})
-	client := inst.Client(t) // protobuf, as the controller manager's clients
+	_, client := integration.Start(t) // protobuf, as the controller manager's clients
 	if _, err := client.Discovery().ServerResourcesForGroupVersion("discovery.k8s.io/v1"); err != nil {
 		t.Skipf("the apiserver does not serve discovery.k8s.io/v1: %v", err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	ctx := t.Context()
 
 	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "node-1", Labels: map[string]string{corev1.LabelTopologyZone: "zone-a"}}}
 	if _, err := client.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{}); err != nil {
@@ -59,17 +53,8 @@ func TestIntegrationEndpointSlices(t *testing.T) {
 	factory := informers.NewSharedInformerFactory(client, 0)
 	core := factory.Core().V1()
 	c := endpointslice.New(client, core.Pods(), core.Services(), core.Nodes(), factory.Discovery().V1().EndpointSlices(),
-		endpointslice.Options{Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
-	factory.Start(ctx.Done())
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx, endpointslice.DefaultConcurrentSyncs) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-		factory.Shutdown()
-	}()
+		endpointslice.Options{Logger: integration.Logger(t)})
+	integration.Run(ctx, t, factory, func(ctx context.Context) error { return c.Run(ctx, endpointslice.DefaultConcurrentSyncs) })
 
 	// ready, serving, terminating per pod.
 	s := waitSlice(ctx, t, client, "a ready, b not", map[string][3]bool{"a": {true, true, false}, "b": {false, false, false}})
@@ -176,12 +161,7 @@ func runPod(ctx context.Context, t *testing.T, client kubernetes.Interface, name
 	if err != nil {
 		t.Fatal(err)
 	}
-	pod.Status.Phase = corev1.PodRunning
-	pod.Status.PodIP, pod.Status.PodIPs = ip, []corev1.PodIP{{IP: ip}}
-	pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: condition(ready), LastTransitionTime: metav1.Now()}}
-	if _, err := client.CoreV1().Pods("default").UpdateStatus(ctx, pod, metav1.UpdateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	integration.MarkRunning(ctx, t, client, pod, ip, ready)
 }
 
 func setReady(ctx context.Context, t *testing.T, client kubernetes.Interface, name string, ready bool) {
@@ -190,15 +170,5 @@ func setReady(ctx context.Context, t *testing.T, client kubernetes.Interface, na
 	if err != nil {
 		t.Fatal(err)
 	}
-	pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: condition(ready), LastTransitionTime: metav1.Now()}}
-	if _, err := client.CoreV1().Pods("default").UpdateStatus(ctx, pod, metav1.UpdateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func condition(b bool) corev1.ConditionStatus {
-	if b {
-		return corev1.ConditionTrue
-	}
-	return corev1.ConditionFalse
+	integration.MarkRunning(ctx, t, client, pod, "", ready)
 }
