@@ -2,19 +2,16 @@ package rootcacertpublisher_test
 
 import (
 	"context"
-	"log/slog"
 	"maps"
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/informers"
-	"k8s.io/client-go/kubernetes"
 
-	"github.com/kinc-dev/kinc/pkg/apiserver/apiservertest"
+	"github.com/kinc-dev/kinc/pkg/controller/controllertest/integration"
 	"github.com/kinc-dev/kinc/pkg/controller/rootcacertpublisher"
 )
 
@@ -23,17 +20,12 @@ import (
 // the cluster CA, an edited copy is restored, a deleted one recreated, and
 // a terminating namespace gets none.
 func TestIntegrationPublisher(t *testing.T) {
-	if testing.Short() {
-		t.Skip("integration test: starts etcd and kube-apiserver")
-	}
-	inst := apiservertest.Start(t, apiservertest.Options{})
-	client := inst.Client(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	inst, client := integration.Start(t)
+	ctx := t.Context()
 	cms := client.CoreV1().ConfigMaps
 
 	for _, name := range []string{"before", "doomed"} {
-		createNamespace(ctx, t, client, name)
+		integration.CreateNamespace(ctx, t, client, name)
 	}
 	if err := client.CoreV1().Namespaces().Delete(ctx, "doomed", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
@@ -41,17 +33,8 @@ func TestIntegrationPublisher(t *testing.T) {
 
 	factory := informers.NewSharedInformerFactory(client, 0)
 	p := rootcacertpublisher.New(client, factory.Core().V1().Namespaces(), factory.Core().V1().ConfigMaps(), inst.CA.CertPEM,
-		rootcacertpublisher.Options{Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
-	factory.Start(ctx.Done())
-	done := make(chan error, 1)
-	go func() { done <- p.Run(ctx, 1) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-		factory.Shutdown()
-	}()
+		rootcacertpublisher.Options{Logger: integration.Logger(t)})
+	integration.Run(ctx, t, factory, func(ctx context.Context) error { return p.Run(ctx, 1) })
 
 	want := map[string]string{rootcacertpublisher.CAKey: string(inst.CA.CertPEM)}
 	published := func(ns string) func(ctx context.Context) (bool, error) {
@@ -61,7 +44,7 @@ func TestIntegrationPublisher(t *testing.T) {
 				cm.Annotations[rootcacertpublisher.DescriptionAnnotation] == rootcacertpublisher.Description, nil
 		}
 	}
-	createNamespace(ctx, t, client, "after")
+	integration.CreateNamespace(ctx, t, client, "after")
 	for _, ns := range []string{"default", "kube-system", "kube-public", "kube-node-lease", "before", "after"} {
 		poll(ctx, t, "kube-root-ca.crt published in "+ns, published(ns))
 	}
@@ -95,13 +78,6 @@ func TestIntegrationPublisher(t *testing.T) {
 	}
 	if st := p.Stats(); st.Errors != 0 {
 		t.Errorf("sync errors: %+v", st)
-	}
-}
-
-func createNamespace(ctx context.Context, t *testing.T, client kubernetes.Interface, name string) {
-	t.Helper()
-	if _, err := client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
 	}
 }
 
