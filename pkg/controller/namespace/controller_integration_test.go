@@ -2,7 +2,6 @@ package namespace_test
 
 import (
 	"context"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -17,7 +16,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
 
-	"github.com/kinc-dev/kinc/pkg/apiserver/apiservertest"
+	"github.com/kinc-dev/kinc/pkg/controller/controllertest/integration"
 	"github.com/kinc-dev/kinc/pkg/controller/namespace"
 )
 
@@ -28,20 +27,15 @@ import (
 // stays Terminating with NamespaceFinalizersRemaining until the finalizer
 // is removed, then goes too.
 func TestIntegrationNamespaceDeletion(t *testing.T) {
-	if testing.Short() {
-		t.Skip("integration test: starts etcd and kube-apiserver")
-	}
-	inst := apiservertest.Start(t, apiservertest.Options{})
-	client := inst.Client(t)
+	inst, client := integration.Start(t)
 	meta, err := metadata.NewForConfig(inst.Config)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	ctx := t.Context()
 
 	fill(ctx, t, client, "doomed")
-	createNamespace(ctx, t, client, "held")
+	integration.CreateNamespace(ctx, t, client, "held")
 	held := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "held", Name: "held", Finalizers: []string{"example.com/hold"}}}
 	if _, err := client.CoreV1().ConfigMaps("held").Create(ctx, held, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
@@ -53,17 +47,8 @@ func TestIntegrationNamespaceDeletion(t *testing.T) {
 
 	factory := informers.NewSharedInformerFactory(client, 0)
 	c := namespace.New(client, meta, client.Discovery(), factory.Core().V1().Namespaces(),
-		slog.New(slog.NewTextHandler(t.Output(), nil)), nil, namespace.Options{})
-	factory.Start(ctx.Done())
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx, namespace.DefaultConcurrentSyncs) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-		factory.Shutdown()
-	}()
+		integration.Logger(t), nil, namespace.Options{})
+	integration.Run(ctx, t, factory, func(ctx context.Context) error { return c.Run(ctx, namespace.DefaultConcurrentSyncs) })
 
 	start := time.Now()
 	for _, name := range []string{"doomed", "held"} {
@@ -139,7 +124,7 @@ func TestIntegrationNamespaceDeletion(t *testing.T) {
 // pods, a deployment and a role.
 func fill(ctx context.Context, t *testing.T, client kubernetes.Interface, name string) {
 	t.Helper()
-	createNamespace(ctx, t, client, name)
+	integration.CreateNamespace(ctx, t, client, name)
 	om := func(n string) metav1.ObjectMeta { return metav1.ObjectMeta{Namespace: name, Name: n} }
 	spec := corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "busybox"}}}
 	labels := map[string]string{"app": "web"}
@@ -160,13 +145,6 @@ func fill(ctx context.Context, t *testing.T, client kubernetes.Interface, name s
 		if err != nil {
 			t.Fatal(err)
 		}
-	}
-}
-
-func createNamespace(ctx context.Context, t *testing.T, client kubernetes.Interface, name string) {
-	t.Helper()
-	if _, err := client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
 	}
 }
 
