@@ -2,7 +2,6 @@ package job_test
 
 import (
 	"context"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -19,7 +18,7 @@ import (
 	"k8s.io/client-go/tools/record"
 	"k8s.io/utils/ptr"
 
-	"github.com/kinc-dev/kinc/pkg/apiserver/apiservertest"
+	"github.com/kinc-dev/kinc/pkg/controller/controllertest/integration"
 	"github.com/kinc-dev/kinc/pkg/controller/job"
 )
 
@@ -30,34 +29,20 @@ import (
 // Indexed Job completes its three indexes. Pods keep the tracking
 // finalizer until counted; events reach the API.
 func TestIntegrationJobs(t *testing.T) {
-	if testing.Short() {
-		t.Skip("integration test: starts etcd and kube-apiserver")
-	}
-	inst := apiservertest.Start(t, apiservertest.Options{})
-	client := inst.Client(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	_, client := integration.Start(t)
+	ctx := t.Context()
 
 	broadcaster := record.NewBroadcaster()
 	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: client.CoreV1().Events("")})
-	defer broadcaster.Shutdown()
+	t.Cleanup(broadcaster.Shutdown)
 	factory := informers.NewSharedInformerFactory(client, 0)
 	c, err := job.New(client, factory.Batch().V1().Jobs(), factory.Core().V1().Pods(), job.Options{
 		Recorder: broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: job.Component}),
-		Logger:   slog.New(slog.NewTextHandler(t.Output(), nil))})
+		Logger:   integration.Logger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	factory.Start(ctx.Done())
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx, job.DefaultConcurrentSyncs) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-		factory.Shutdown()
-	}()
+	integration.Run(ctx, t, factory, func(ctx context.Context) error { return c.Run(ctx, job.DefaultConcurrentSyncs) })
 
 	// The kubelet: pods of "fail" fail, the others succeed.
 	kubelet := func(ctx context.Context) {
