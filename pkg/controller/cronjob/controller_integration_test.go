@@ -2,7 +2,6 @@ package cronjob_test
 
 import (
 	"context"
-	"log/slog"
 	"strconv"
 	"testing"
 	"time"
@@ -18,7 +17,7 @@ import (
 	clocktesting "k8s.io/utils/clock/testing"
 	"k8s.io/utils/ptr"
 
-	"github.com/kinc-dev/kinc/pkg/apiserver/apiservertest"
+	"github.com/kinc-dev/kinc/pkg/controller/controllertest/integration"
 	"github.com/kinc-dev/kinc/pkg/controller/cronjob"
 )
 
@@ -29,13 +28,8 @@ import (
 // marked Complete (the test plays the job controller) it leaves
 // status.active and sets lastSuccessfulTime. Events reach the API.
 func TestIntegrationCronJob(t *testing.T) {
-	if testing.Short() {
-		t.Skip("integration test: starts etcd and kube-apiserver")
-	}
-	inst := apiservertest.Start(t, apiservertest.Options{})
-	client := inst.Client(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	_, client := integration.Start(t)
+	ctx := t.Context()
 
 	cj, err := client.BatchV1().CronJobs("default").Create(ctx, &batchv1.CronJob{
 		ObjectMeta: metav1.ObjectMeta{Name: "hello", Namespace: "default"},
@@ -51,24 +45,15 @@ func TestIntegrationCronJob(t *testing.T) {
 	clk := clocktesting.NewFakeClock(cj.CreationTimestamp.Time)
 	broadcaster := record.NewBroadcaster()
 	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: client.CoreV1().Events("")})
-	defer broadcaster.Shutdown()
+	t.Cleanup(broadcaster.Shutdown)
 	factory := informers.NewSharedInformerFactory(client, 0)
 	c, err := cronjob.New(client, factory.Batch().V1().CronJobs(), factory.Batch().V1().Jobs(), cronjob.Options{
 		Recorder: broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: cronjob.Component}),
-		Logger:   slog.New(slog.NewTextHandler(t.Output(), nil)), Clock: clk})
+		Logger:   integration.Logger(t), Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}
-	factory.Start(ctx.Done())
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx, cronjob.DefaultConcurrentSyncs) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-		factory.Shutdown()
-	}()
+	integration.Run(ctx, t, factory, func(ctx context.Context) error { return c.Run(ctx, cronjob.DefaultConcurrentSyncs) })
 
 	// Synced once, nothing to do yet.
 	if err := wait.PollUntilContextTimeout(ctx, 20*time.Millisecond, 10*time.Second, true, func(context.Context) (bool, error) {
