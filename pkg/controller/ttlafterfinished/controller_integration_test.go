@@ -2,7 +2,6 @@ package ttlafterfinished_test
 
 import (
 	"context"
-	"log/slog"
 	"slices"
 	"testing"
 	"time"
@@ -17,7 +16,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 
-	"github.com/kinc-dev/kinc/pkg/apiserver/apiservertest"
+	"github.com/kinc-dev/kinc/pkg/controller/controllertest/integration"
 	"github.com/kinc-dev/kinc/pkg/controller/job"
 	"github.com/kinc-dev/kinc/pkg/controller/ttlafterfinished"
 )
@@ -29,10 +28,7 @@ import (
 // stays with the foregroundDeletion finalizer, which is enough here); a
 // Job without a TTL stays.
 func TestIntegrationTTLAfterFinished(t *testing.T) {
-	if testing.Short() {
-		t.Skip("integration test: starts etcd and kube-apiserver")
-	}
-	inst := apiservertest.Start(t, apiservertest.Options{})
+	inst, _ := integration.Start(t)
 	// JSON, not client-go's default protobuf: kinc's apiserver refuses a
 	// protobuf DeleteOptions body labelled batch/v1 ("the API version in
 	// the data (batch/v1) does not match the expected API version (v1)"),
@@ -45,7 +41,7 @@ func TestIntegrationTTLAfterFinished(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	logger := slog.New(slog.NewTextHandler(t.Output(), nil))
+	logger := integration.Logger(t)
 
 	factory := informers.NewSharedInformerFactory(client, 0)
 	jobs, err := job.New(client, factory.Batch().V1().Jobs(), factory.Core().V1().Pods(), job.Options{Logger: logger})
@@ -53,19 +49,9 @@ func TestIntegrationTTLAfterFinished(t *testing.T) {
 		t.Fatal(err)
 	}
 	ttl := ttlafterfinished.New(client, factory.Batch().V1().Jobs(), ttlafterfinished.Options{Logger: logger})
-	factory.Start(ctx.Done())
-	done := make(chan error, 2)
-	go func() { done <- jobs.Run(ctx, 2) }()
-	go func() { done <- ttl.Run(ctx, 2) }()
-	defer func() {
-		cancel()
-		for range 2 {
-			if err := <-done; err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		}
-		factory.Shutdown()
-	}()
+	integration.Run(ctx, t, factory,
+		func(ctx context.Context) error { return jobs.Run(ctx, 2) },
+		func(ctx context.Context) error { return ttl.Run(ctx, 2) })
 	go func() { // the kubelet: every pod succeeds
 		for ctx.Err() == nil {
 			pods, err := client.CoreV1().Pods("default").List(ctx, metav1.ListOptions{})
