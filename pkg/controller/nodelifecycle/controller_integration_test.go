@@ -3,7 +3,6 @@ package nodelifecycle_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -22,7 +21,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/kinc-dev/kinc/pkg/apiserver/apiservertest"
-	"github.com/kinc-dev/kinc/pkg/controller"
+	"github.com/kinc-dev/kinc/pkg/controller/controllertest/integration"
 	"github.com/kinc-dev/kinc/pkg/controller/nodelifecycle"
 	"github.com/kinc-dev/kinc/pkg/controller/tainteviction"
 )
@@ -43,7 +42,7 @@ func TestIntegrationNodeLifecycle(t *testing.T) {
 	client := inst.Client(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	logger := slog.New(slog.NewTextHandler(t.Output(), nil))
+	logger := integration.Logger(t)
 
 	var silent atomic.Bool
 	for _, name := range []string{"worker", "healthy"} {
@@ -62,7 +61,7 @@ func TestIntegrationNodeLifecycle(t *testing.T) {
 
 	broadcaster := record.NewBroadcaster()
 	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: client.CoreV1().Events("")})
-	defer broadcaster.Shutdown()
+	t.Cleanup(broadcaster.Shutdown)
 	factory := informers.NewSharedInformerFactory(client, 0)
 	opts := nodelifecycle.DefaultOptions()
 	opts.NodeMonitorPeriod, opts.NodeMonitorGracePeriod, opts.NodeStartupGracePeriod = 500*time.Millisecond, 3*time.Second, 3*time.Second
@@ -77,20 +76,9 @@ func TestIntegrationNodeLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	factory.Start(ctx.Done())
-	done := make(chan error, 2)
-	for _, c := range []controller.Controller{nlc, tec} {
-		go func() { done <- c.Run(ctx, 2) }()
-	}
-	defer func() {
-		cancel()
-		for range 2 {
-			if err := <-done; err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		}
-		factory.Shutdown()
-	}()
+	integration.Run(ctx, t, factory,
+		func(ctx context.Context) error { return nlc.Run(ctx, 2) },
+		func(ctx context.Context) error { return tec.Run(ctx, 2) })
 
 	// Both healthy for longer than the grace period.
 	time.Sleep(4 * time.Second)
@@ -102,7 +90,7 @@ func TestIntegrationNodeLifecycle(t *testing.T) {
 
 	silent.Store(true)
 	stopped := time.Now()
-	waitFor(ctx, t, 20*time.Second, "worker Unknown with both unreachable taints", func() bool {
+	integration.WaitFor(ctx, t, 20*time.Second, "worker Unknown with both unreachable taints", func() bool {
 		n := getNode(ctx, t, client, "worker")
 		return readyStatus(n) == corev1.ConditionUnknown &&
 			slices.Equal(taintKeys(n), []string{"node.kubernetes.io/unreachable:NoExecute", "node.kubernetes.io/unreachable:NoSchedule"}) ||
@@ -120,7 +108,7 @@ func TestIntegrationNodeLifecycle(t *testing.T) {
 	}
 	tainted := time.Now()
 	// The pod: Ready=False, then deleted after its 5 s default toleration.
-	waitFor(ctx, t, 10*time.Second, "web-worker Ready=False or gone", func() bool {
+	integration.WaitFor(ctx, t, 10*time.Second, "web-worker Ready=False or gone", func() bool {
 		p, err := client.CoreV1().Pods("default").Get(ctx, "web-worker", metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			return true
@@ -134,7 +122,7 @@ func TestIntegrationNodeLifecycle(t *testing.T) {
 	})
 	// Evicted: deleted gracefully (Terminating: no kubelet will finish
 	// it, as upstream), with DisruptionTarget.
-	waitFor(ctx, t, 20*time.Second, "web-worker evicted", func() bool {
+	integration.WaitFor(ctx, t, 20*time.Second, "web-worker evicted", func() bool {
 		p, err := client.CoreV1().Pods("default").Get(ctx, "web-worker", metav1.GetOptions{})
 		return apierrors.IsNotFound(err) || err == nil && p.DeletionTimestamp != nil
 	})
@@ -148,7 +136,7 @@ func TestIntegrationNodeLifecycle(t *testing.T) {
 		t.Errorf("pod evicted %s after the taint, before its 5s toleration", d)
 	}
 	for _, reason := range []string{"NodeNotReady", "TaintManagerEviction"} {
-		waitFor(ctx, t, 10*time.Second, "event "+reason, func() bool { return hasEvent(ctx, t, client, reason) })
+		integration.WaitFor(ctx, t, 10*time.Second, "event "+reason, func() bool { return hasEvent(ctx, t, client, reason) })
 	}
 	if h := getNode(ctx, t, client, "healthy"); readyStatus(h) != corev1.ConditionTrue || len(h.Spec.Taints) != 0 {
 		t.Errorf("healthy node: Ready %s, taints %v", readyStatus(h), h.Spec.Taints)
@@ -160,7 +148,7 @@ func TestIntegrationNodeLifecycle(t *testing.T) {
 	// The kubelet is back.
 	postReady(ctx, t, client, "worker")
 	silent.Store(false)
-	waitFor(ctx, t, 20*time.Second, "worker's taints removed", func() bool {
+	integration.WaitFor(ctx, t, 20*time.Second, "worker's taints removed", func() bool {
 		n := getNode(ctx, t, client, "worker")
 		return readyStatus(n) == corev1.ConditionTrue && len(n.Spec.Taints) == 0
 	})
@@ -286,13 +274,4 @@ func hasEvent(ctx context.Context, t *testing.T, client kubernetes.Interface, re
 		}
 	}
 	return false
-}
-
-func waitFor(ctx context.Context, t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	if err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, timeout, true, func(context.Context) (bool, error) {
-		return cond(), nil
-	}); err != nil {
-		t.Fatalf("timed out waiting for %s", what)
-	}
 }
