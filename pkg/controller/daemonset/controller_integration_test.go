@@ -2,7 +2,6 @@ package daemonset_test
 
 import (
 	"context"
-	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -18,7 +17,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
 
-	"github.com/kinc-dev/kinc/pkg/apiserver/apiservertest"
+	"github.com/kinc-dev/kinc/pkg/controller/controllertest/integration"
 	"github.com/kinc-dev/kinc/pkg/controller/daemonset"
 	"github.com/kinc-dev/kinc/pkg/controller/replicaset"
 )
@@ -153,17 +152,10 @@ func waitRolledOut(ctx context.Context, t testing.TB, client kubernetes.Interfac
 // rolls through with at most one pod per node, and kubectl rollout undo
 // (revision 1 applied as a strategic merge patch) rolls it back.
 func TestIntegrationDaemonSet(t *testing.T) {
-	if testing.Short() {
-		t.Skip("integration test: starts etcd and kube-apiserver")
-	}
-	inst := apiservertest.Start(t, apiservertest.Options{})
-	client := inst.Client(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	_, client := integration.Start(t)
+	ctx := t.Context()
 	const ns = "daemons"
-	if _, err := client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	integration.CreateNamespace(ctx, t, client, ns)
 	taints := map[string][]corev1.Taint{"n1": nil, "n2": nil, "n3": {{Key: "dedicated", Value: "db", Effect: corev1.TaintEffectNoSchedule}}}
 	for name, tt := range taints {
 		n, err := client.CoreV1().Nodes().Create(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{})
@@ -179,24 +171,14 @@ func TestIntegrationDaemonSet(t *testing.T) {
 	}
 	kubelet := runFakeKubelet(ctx, t, client, ns)
 
-	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelInfo}))
+	logger := integration.Logger(t)
 	factory := informers.NewSharedInformerFactory(client, 0)
 	apps, core := factory.Apps().V1(), factory.Core().V1()
 	c, err := daemonset.New(client, apps.DaemonSets(), apps.ControllerRevisions(), core.Pods(), core.Nodes(), daemonset.Options{Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
-	runCtx, stop := context.WithCancel(ctx)
-	factory.Start(runCtx.Done())
-	done := make(chan error, 1)
-	go func() { done <- c.Run(runCtx, daemonset.DefaultConcurrentSyncs) }()
-	t.Cleanup(func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-		factory.Shutdown()
-	})
+	integration.Run(ctx, t, factory, func(ctx context.Context) error { return c.Run(ctx, daemonset.DefaultConcurrentSyncs) })
 
 	l := map[string]string{"app": "agent"}
 	ds := &appsv1.DaemonSet{
