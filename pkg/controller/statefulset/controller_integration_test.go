@@ -3,7 +3,6 @@ package statefulset_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -20,7 +19,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
 
-	"github.com/kinc-dev/kinc/pkg/apiserver/apiservertest"
+	"github.com/kinc-dev/kinc/pkg/controller/controllertest/integration"
 	"github.com/kinc-dev/kinc/pkg/controller/replicaset"
 	"github.com/kinc-dev/kinc/pkg/controller/statefulset"
 )
@@ -150,37 +149,20 @@ func update(ctx context.Context, t testing.TB, client kubernetes.Interface, ns s
 // before web-1; a rolling update with partition 2 replaces only web-2,
 // partition 0 then the rest, highest first.
 func TestIntegrationStatefulSet(t *testing.T) {
-	if testing.Short() {
-		t.Skip("integration test: starts etcd and kube-apiserver")
-	}
-	inst := apiservertest.Start(t, apiservertest.Options{})
-	client := inst.Client(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	_, client := integration.Start(t)
+	ctx := t.Context()
 	const ns = "stateful"
-	if _, err := client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	integration.CreateNamespace(ctx, t, client, ns)
 	kubelet := runFakeKubelet(ctx, t, client, ns, 300*time.Millisecond)
 
-	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelInfo}))
+	logger := integration.Logger(t)
 	factory := informers.NewSharedInformerFactory(client, 0)
 	apps := factory.Apps().V1()
 	c, err := statefulset.New(client, apps.StatefulSets(), apps.ControllerRevisions(), factory.Core().V1().Pods(), statefulset.Options{Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
-	runCtx, stop := context.WithCancel(ctx)
-	factory.Start(runCtx.Done())
-	done := make(chan error, 1)
-	go func() { done <- c.Run(runCtx, statefulset.DefaultConcurrentSyncs) }()
-	t.Cleanup(func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-		factory.Shutdown()
-	})
+	integration.Run(ctx, t, factory, func(ctx context.Context) error { return c.Run(ctx, statefulset.DefaultConcurrentSyncs) })
 
 	l := map[string]string{"app": "web"}
 	set := &appsv1.StatefulSet{
