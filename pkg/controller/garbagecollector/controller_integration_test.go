@@ -3,7 +3,6 @@ package garbagecollector_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"slices"
 	"testing"
 	"time"
@@ -20,7 +19,7 @@ import (
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/tools/record"
 
-	"github.com/kinc-dev/kinc/pkg/apiserver/apiservertest"
+	"github.com/kinc-dev/kinc/pkg/controller/controllertest/integration"
 	"github.com/kinc-dev/kinc/pkg/controller/garbagecollector"
 )
 
@@ -36,19 +35,13 @@ type env struct {
 
 func startEnv(t *testing.T) *env {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("integration test: starts etcd and kube-apiserver")
-	}
-	inst := apiservertest.Start(t, apiservertest.Options{})
-	client := inst.Client(t)
+	inst, client := integration.Start(t)
 	meta, err := metadata.NewForConfig(inst.Config)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e := &env{t: t, ctx: t.Context(), client: client, meta: meta}
-	if _, err := client.CoreV1().Namespaces().Create(e.ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	integration.CreateNamespace(e.ctx, t, client, ns)
 	return e
 }
 
@@ -62,7 +55,7 @@ func (e *env) run(workers int) (stop func()) {
 	events.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: e.client.CoreV1().Events("")})
 	c := garbagecollector.New(e.meta, memory.NewMemCacheClient(e.client.Discovery()), garbagecollector.Options{
 		Recorder: events.NewRecorder(scheme.Scheme, corev1.EventSource{Component: garbagecollector.EventComponent}),
-		Logger:   slog.New(slog.NewTextHandler(e.t.Output(), nil))})
+		Logger:   integration.Logger(e.t)})
 	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx, workers) }()
 	stopped := false
