@@ -18,7 +18,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
 
-	"github.com/kinc-dev/kinc/pkg/apiserver/apiservertest"
+	"github.com/kinc-dev/kinc/pkg/controller/controllertest/integration"
 	"github.com/kinc-dev/kinc/pkg/controller/deployment"
 	"github.com/kinc-dev/kinc/pkg/controller/replicaset"
 )
@@ -220,19 +220,12 @@ func condition(d *appsv1.Deployment, t appsv1.DeploymentConditionType) *appsv1.D
 // (revision 2, the old ReplicaSet at zero), a scale to 5 follows, and a
 // rollout interrupted by a controller restart finishes without duplicates.
 func TestIntegrationDeploymentRollout(t *testing.T) {
-	if testing.Short() {
-		t.Skip("integration test: starts etcd and kube-apiserver")
-	}
-	inst := apiservertest.Start(t, apiservertest.Options{})
-	client := inst.Client(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	_, client := integration.Start(t)
+	ctx := t.Context()
 	const ns = "rollout"
-	if _, err := client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	integration.CreateNamespace(ctx, t, client, ns)
 	kubelet := runFakeKubelet(ctx, t, client, ns)
-	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelInfo}))
+	logger := integration.Logger(t)
 	ctrls := startControllers(t, client, logger)
 
 	// Create: revision 1, ReplicaSet web-<hash of the template>.
@@ -368,17 +361,10 @@ func scale(ctx context.Context, t testing.TB, client kubernetes.Interface, ns st
 // undo does) reuses the first ReplicaSet at revision 3 with "1" in its
 // revision-history.
 func TestIntegrationRecreateAndUndo(t *testing.T) {
-	if testing.Short() {
-		t.Skip("integration test: starts etcd and kube-apiserver")
-	}
-	inst := apiservertest.Start(t, apiservertest.Options{})
-	client := inst.Client(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	_, client := integration.Start(t)
+	ctx := t.Context()
 	const ns = "recreate"
-	if _, err := client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	integration.CreateNamespace(ctx, t, client, ns)
 	kubelet := runFakeKubelet(ctx, t, client, ns)
 	startControllers(t, client, slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})))
 
@@ -435,9 +421,7 @@ func TestIntegrationRecreateAndUndo(t *testing.T) {
 	// No kubelet makes the pods of "stuck" ready: past its deadline the
 	// rollout is ProgressDeadlineExceeded (kubectl rollout status fails).
 	const stuckNS = "stuck"
-	if _, err := client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: stuckNS}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	integration.CreateNamespace(ctx, t, client, stuckNS)
 	stuck := webDeployment(stuckNS, 1)
 	stuck.Spec.ProgressDeadlineSeconds = ptr.To[int32](2)
 	if _, err := client.AppsV1().Deployments(stuckNS).Create(ctx, stuck, metav1.CreateOptions{}); err != nil {
