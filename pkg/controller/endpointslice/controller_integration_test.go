@@ -29,9 +29,6 @@ import (
 // the Service.
 func TestIntegrationEndpointSlices(t *testing.T) {
 	_, client := integration.Start(t) // protobuf, as the controller manager's clients
-	if _, err := client.Discovery().ServerResourcesForGroupVersion("discovery.k8s.io/v1"); err != nil {
-		t.Skipf("the apiserver does not serve discovery.k8s.io/v1: %v", err)
-	}
 	ctx := t.Context()
 
 	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "node-1", Labels: map[string]string{corev1.LabelTopologyZone: "zone-a"}}}
