@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kinc-dev/kinc/e2e/framework"
 )
 
 // TestControllerManager runs kinc's kube-controller-manager as a user of a
@@ -19,7 +21,7 @@ func TestControllerManager(t *testing.T) {
 	m := newMulti(t, name, 12*time.Minute)
 	cp := name + "-control-plane"
 	m.create(kindMultiNode)
-	if _, err := run(t, "load", "docker-image", "kinc-e2e/busybox:1", "--name", name); err != nil {
+	if _, err := run(t, "load", "docker-image", framework.BusyboxImage, "--name", name); err != nil {
 		t.Fatal(err)
 	}
 
@@ -199,7 +201,7 @@ func TestControllerManager(t *testing.T) {
 	t.Run("a CronJob fires within its minute", func(t *testing.T) {
 		m := m.with(t)
 		ns := m.namespace("e2e-cron")
-		m.mustKubectl("", ns, "create", "cronjob", "tick", "--image=kinc-e2e/busybox:1", "--schedule=* * * * *", "--", "sh", "-c", "echo tick")
+		m.mustKubectl("", ns, "create", "cronjob", "tick", "--image="+framework.BusyboxImage, "--schedule=* * * * *", "--", "sh", "-c", "echo tick")
 		var jobs string
 		m.eventually(75*time.Second, "a Job of CronJob tick completed", func() bool {
 			jobs, _ = m.kubectl("", ns, "get", "jobs", "-o", `jsonpath={range .items[*]}{.metadata.name}={.status.succeeded} {end}`)
@@ -367,10 +369,15 @@ spec:
     metadata:
       labels: {app: %[1]s}
     spec:
-      terminationGracePeriodSeconds: 1
+` + sleeperPodSpec
+
+// sleeperPodSpec ends a workload's pod template (indented under
+// template.spec): one container that runs until deleted and stops at once
+// then.
+const sleeperPodSpec = `      terminationGracePeriodSeconds: 1
       containers:
       - name: sleep
-        image: kinc-e2e/busybox:1
+        image: ` + framework.BusyboxImage + `
         imagePullPolicy: Never
         command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
 `
@@ -390,12 +397,7 @@ spec:
       terminationGracePeriodSeconds: 1
       tolerations:
       - {key: node-role.kubernetes.io/control-plane, operator: Exists, effect: NoSchedule}
-      containers:
-      - name: sleep
-        image: kinc-e2e/busybox:1
-        imagePullPolicy: Never
-        command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
-`
+` + sleeperPodSpec
 
 // statefulSetYAML is an OrderedReady StatefulSet of two sleepers.
 const statefulSetYAML = `apiVersion: apps/v1
@@ -411,13 +413,7 @@ spec:
     metadata:
       labels: {app: web}
     spec:
-      terminationGracePeriodSeconds: 1
-      containers:
-      - name: sleep
-        image: kinc-e2e/busybox:1
-        imagePullPolicy: Never
-        command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
-`
+` + sleeperPodSpec
 
 // jobYAML is a Job of three completions, two at a time.
 const jobYAML = `apiVersion: batch/v1
@@ -433,7 +429,7 @@ spec:
       restartPolicy: Never
       containers:
       - name: work
-        image: kinc-e2e/busybox:1
+        image: ` + framework.BusyboxImage + `
         imagePullPolicy: Never
         command: ["sh", "-c", "echo done"]
 `
@@ -447,7 +443,7 @@ spec:
   terminationGracePeriodSeconds: 1
   containers:
   - name: sleep
-    image: kinc-e2e/busybox:1
+    image: ` + framework.BusyboxImage + `
     imagePullPolicy: Never
     command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
 `
