@@ -131,7 +131,7 @@ func TestNodeImage(t *testing.T) {
 	})
 	t.Run("containerd", func(t *testing.T) {
 		out := mustExec(ctx, t, cli, id, "crictl", "info")
-		for _, want := range []string{`"restrictOOMScoreAdj": true`, `"sandboxImage": "` + version.PauseImage + `"`, `"/usr/lib/cni"`} {
+		for _, want := range []string{`"restrictOOMScoreAdj": true`, `"test-handler": {`, `"sandboxImage": "` + version.PauseImage + `"`, `"/usr/lib/cni"`} {
 			if !strings.Contains(out, want) {
 				t.Errorf("crictl info lacks %s", want)
 			}
@@ -162,6 +162,11 @@ func TestNodeImage(t *testing.T) {
 	})
 	t.Run("host network pod", func(t *testing.T) {
 		runPod(ctx, t, cli, id, "host", `"linux": {"security_context": {"namespace_options": {"network": 2}}}`)
+	})
+	t.Run("test-handler runtime", func(t *testing.T) {
+		// kind's runtime handler for the conformance RuntimeClass specs: runc
+		// under another name.
+		runPod(ctx, t, cli, id, "handler", `"linux": {"security_context": {"namespace_options": {"network": 2}}}`, "--runtime", "test-handler")
 	})
 	t.Run("bridge CNI pod", func(t *testing.T) {
 		writeFiles(ctx, t, cli, id, map[string]string{"/etc/cni/net.d/10-e2e-bridge.conflist": bridgeConf})

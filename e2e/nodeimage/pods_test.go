@@ -29,8 +29,9 @@ const bridgeConf = `{
 // runPod starts a CRI sandbox (the pause image) and, in it, a container of
 // our etcd image running `etcd --version` the way a static pod names its
 // binary; it checks the output and exit code, cleans up, and returns the
-// sandbox's IP ("" on the host network).
-func runPod(ctx context.Context, t *testing.T, cli *client.Client, id, name, linux string) string {
+// sandbox's IP ("" on the host network). runpFlags go to `crictl runp`
+// (e.g. --runtime <handler>).
+func runPod(ctx context.Context, t *testing.T, cli *client.Client, id, name, linux string, runpFlags ...string) string {
 	t.Helper()
 	// Not under /tmp: docker cp cannot write into the node's tmpfs mounts.
 	dir := "/var/lib/kinc-e2e/" + name
@@ -42,7 +43,7 @@ func runPod(ctx context.Context, t *testing.T, cli *client.Client, id, name, lin
 	writeFiles(ctx, t, cli, id, map[string]string{dir + "/pod.json": pod, dir + "/ctr.json": ctr})
 
 	start := time.Now()
-	sandbox := mustExec(ctx, t, cli, id, "crictl", "runp", dir+"/pod.json")
+	sandbox := mustExec(ctx, t, cli, id, append(append([]string{"crictl", "runp"}, runpFlags...), dir+"/pod.json")...)
 	t.Logf("sandbox %s ready in %s", sandbox[:12], time.Since(start).Round(time.Millisecond))
 	defer func() {
 		_, _ = execIn(ctx, cli, id, "crictl", "stopp", sandbox)

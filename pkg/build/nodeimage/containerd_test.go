@@ -15,6 +15,7 @@ func TestRenderContainerdConfig(t *testing.T) {
 		"restrict_oom_score_adj = true",
 		`snapshotter = "overlayfs"`,
 		`runtime_type = "io.containerd.runc.v2"`,
+		`[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.test-handler]`,
 		`bin_dir = "/usr/lib/cni"`,
 		`conf_dir = "/etc/cni/net.d"`,
 	}
