@@ -39,3 +39,11 @@ func TestClusterName(t *testing.T) {
 		}
 	}
 }
+
+func TestDefaultBinDir(t *testing.T) {
+	t.Parallel()
+	// The test binary's directory holds no etcd: fall back to ./bin.
+	if got := DefaultBinDir(); got != "bin" {
+		t.Fatalf("got %q", got)
+	}
+}

@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"github.com/kinc-dev/kinc/pkg/build/nodeimage"
 	"github.com/kinc-dev/kinc/pkg/cmd"
+	"github.com/kinc-dev/kinc/pkg/internal/cli"
 	"github.com/kinc-dev/kinc/pkg/log"
 )
 
@@ -59,7 +59,7 @@ func runE(ctx context.Context, logger log.Logger, streams cmd.IOStreams, flags *
 	defer stop()
 	binDir := flags.binDir
 	if binDir == "" {
-		binDir = defaultBinDir()
+		binDir = cli.DefaultBinDir()
 	}
 	res, err := nodeimage.Build(ctx,
 		nodeimage.WithLogger(logger),
@@ -74,16 +74,4 @@ func runE(ctx context.Context, logger log.Logger, streams cmd.IOStreams, flags *
 	}
 	_, err = fmt.Fprintln(streams.Out, res.Image)
 	return err
-}
-
-// defaultBinDir is where `make build` put kinc: the running binary's
-// directory when it holds etcd, else ./bin.
-func defaultBinDir() string {
-	if exe, err := os.Executable(); err == nil {
-		dir := filepath.Dir(exe)
-		if _, err := os.Stat(filepath.Join(dir, "etcd")); err == nil {
-			return dir
-		}
-	}
-	return "bin"
 }

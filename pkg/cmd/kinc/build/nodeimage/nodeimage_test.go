@@ -24,11 +24,3 @@ func TestFlags(t *testing.T) {
 		t.Error("an argument was accepted")
 	}
 }
-
-func TestDefaultBinDir(t *testing.T) {
-	t.Parallel()
-	// The test binary's directory holds no etcd: fall back to ./bin.
-	if got := defaultBinDir(); got != "bin" {
-		t.Fatalf("got %q", got)
-	}
-}
