@@ -76,6 +76,22 @@ test: node-image ## test: the full suite (unit, integration and e2e); starts Doc
 bench: build ## bench: benchmarks, printed as a table of ratios against same-run baselines
 	$(WITH_KUBECTL) hack/bench.sh
 
+# ---- Conformance ------------------------------------------------------------
+# The upstream conformance suite, offline (not in CI: hours, and a 15-40 min
+# first compile of e2e.test). FOCUS/SKIP: ginkgo regexes narrowing the
+# [Conformance] specs, e.g. make conformance FOCUS='\[sig-api-machinery\]';
+# PARALLEL: ginkgo processes; CONFORMANCE_CLUSTER: the cluster, created with 1
+# control plane and 2 workers when missing. Results land in bin/conformance/.
+FOCUS ?=
+SKIP ?=
+PARALLEL ?= 1
+CONFORMANCE_CLUSTER ?= conformance
+
+.PHONY: conformance
+conformance: node-image ## conformance: the upstream conformance suite against a 1+2-node cluster, offline (FOCUS=, SKIP=, PARALLEL=)
+	$(BIN_DIR)/kinc conformance --name '$(CONFORMANCE_CLUSTER)' --focus '$(FOCUS)' --skip '$(SKIP)' \
+		--parallel '$(PARALLEL)' --bin-dir '$(BIN_DIR)' --report-dir '$(BIN_DIR)/conformance'
+
 # ---- Verification -----------------------------------------------------------
 .PHONY: verify
 verify: ## verify: gofmt and go vet (incl. e2e files)

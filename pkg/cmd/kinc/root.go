@@ -7,6 +7,7 @@ import (
 	"github.com/kinc-dev/kinc/pkg/cmd"
 	"github.com/kinc-dev/kinc/pkg/cmd/kinc/build"
 	"github.com/kinc-dev/kinc/pkg/cmd/kinc/completion"
+	"github.com/kinc-dev/kinc/pkg/cmd/kinc/conformance"
 	"github.com/kinc-dev/kinc/pkg/cmd/kinc/create"
 	"github.com/kinc-dev/kinc/pkg/cmd/kinc/delete"
 	"github.com/kinc-dev/kinc/pkg/cmd/kinc/export"
@@ -57,5 +58,6 @@ Each node runs systemd, containerd and kinc's own control plane, laid out like a
 	c.AddCommand(get.NewCommand(logger, streams))
 	c.AddCommand(export.NewCommand(logger, streams))
 	c.AddCommand(load.NewCommand(logger, streams))
+	c.AddCommand(conformance.NewCommand(logger, streams))
 	return c
 }
