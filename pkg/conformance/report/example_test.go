@@ -36,8 +36,8 @@ func ExampleReport_WriteSummary() {
 	//   - [sig-node] Pods should be submitted and removed [NodeConformance] [Conformance]
 	//       Test Panicked: runtime error: invalid memory address or nil pointer dereference
 	//
-	// 2 of the suite's 10 specs were not selected by focus/skip and are not counted.
-	// 1 selected specs never ran (the suite stopped first); they count as skipped.
+	// 2 of the suite's 10 specs were not selected by focus/skip: not counted.
+	// 1 selected spec never ran (the suite stopped first): counted as skipped.
 	//
 	// !!! ginkgo: Suite Timeout Elapsed
 	// conformance: 2 passed, 3 failed, 3 skipped of 8

@@ -284,7 +284,9 @@ func noMessage(first, status string) string {
 	return first
 }
 
-var ansiRE = regexp.MustCompile("\x1b\\[[0-9;]*m")
+// ansiRE matches terminal colour codes; XML cannot hold ESC, so Go's
+// encoder (ginkgo's) writes it as U+FFFD.
+var ansiRE = regexp.MustCompile("[\x1b\uFFFD]\\[[0-9;]*m")
 
 // maxMessage caps a message line, in runes.
 const maxMessage = 200

@@ -57,10 +57,10 @@ func (r *Report) WriteSummary(w io.Writer) error {
 
 	var notes []string
 	if n := r.NotSelected(); n > 0 {
-		notes = append(notes, fmt.Sprintf("%d of the suite's %d specs were not selected by focus/skip and are not counted.", n, len(r.Specs)))
+		notes = append(notes, fmt.Sprintf("%d of the suite's %d specs %s not selected by focus/skip: not counted.", n, len(r.Specs), plural(n, "was", "were")))
 	}
 	if n := r.notRun(); n > 0 {
-		notes = append(notes, fmt.Sprintf("%d selected specs never ran (the suite stopped first); they count as skipped.", n))
+		notes = append(notes, fmt.Sprintf("%d selected %s never ran (the suite stopped first): counted as skipped.", n, plural(n, "spec", "specs")))
 	}
 	if _, _, _, total := r.Totals(); total == 0 && len(r.Specs) > 0 && !r.BeforeSuiteFailed() {
 		notes = append(notes, fmt.Sprintf("No spec was selected: check the focus %q and skip %q regexes.", r.Focus, r.Skip))
@@ -138,4 +138,11 @@ func (r *Report) notRun() int {
 		}
 	}
 	return n
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
