@@ -6,6 +6,8 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -65,7 +67,10 @@ func (s *Server) bootstrap(ctx context.Context) error {
 	if err := createIfMissing(ctx, s.stores.store(corev1.SchemeGroupVersion.WithResource("services")), svc); err != nil {
 		return err
 	}
-	return s.reconcileEndpoints(ctx)
+	if err := s.reconcileEndpoints(ctx); err != nil {
+		return err
+	}
+	return s.reconcileEndpointSlice(ctx)
 }
 
 // reconcileEndpoints points default/kubernetes at this apiserver. It writes
@@ -90,6 +95,42 @@ func (s *Server) reconcileEndpoints(ctx context.Context) error {
 			}
 			ep.Subsets = want
 			return ep, nil
+		})
+}
+
+// reconcileEndpointSlice keeps the EndpointSlice default/kubernetes equal
+// to the Endpoints, as upstream's endpoints adapter writes both: clients that
+// read slices (kube-proxy, the conformance suite) find the apiserver there.
+func (s *Server) reconcileEndpointSlice(ctx context.Context) error {
+	st := s.stores.store(discoveryv1.SchemeGroupVersion.WithResource("endpointslices"))
+	ip := s.advertiseAddress()
+	addressType := discoveryv1.AddressTypeIPv4
+	if net.ParseIP(ip).To4() == nil {
+		addressType = discoveryv1.AddressTypeIPv6
+	}
+	ready := true
+	name, port, protocol := "https", int32(s.opts.SecurePort), corev1.ProtocolTCP
+	want := &discoveryv1.EndpointSlice{
+		AddressType: addressType,
+		Endpoints:   []discoveryv1.Endpoint{{Addresses: []string{ip}, Conditions: discoveryv1.EndpointConditions{Ready: &ready}}},
+		Ports:       []discoveryv1.EndpointPort{{Name: &name, Port: &port, Protocol: &protocol}},
+	}
+	out := &discoveryv1.EndpointSlice{}
+	return st.Storage.GuaranteedUpdate(ctx, st.Key("default", "kubernetes"), out, true, nil,
+		func(existing runtime.Object) (runtime.Object, error) {
+			es := existing.(*discoveryv1.EndpointSlice)
+			if es.ResourceVersion == "" { // not stored yet
+				es.ObjectMeta = metav1.ObjectMeta{Name: "kubernetes", Namespace: "default",
+					UID: types.UID(uuid.NewUUID()), CreationTimestamp: metav1.NewTime(s.clock.Now()), Generation: 1}
+			} else if es.AddressType == want.AddressType && apiequality.Semantic.DeepEqual(es.Endpoints, want.Endpoints) &&
+				apiequality.Semantic.DeepEqual(es.Ports, want.Ports) && es.Labels[discoveryv1.LabelServiceName] == "kubernetes" {
+				return es, nil
+			} else {
+				es.Generation++
+			}
+			es.Labels = map[string]string{discoveryv1.LabelServiceName: "kubernetes"}
+			es.AddressType, es.Endpoints, es.Ports = want.AddressType, want.Endpoints, want.Ports
+			return es, nil
 		})
 }
 

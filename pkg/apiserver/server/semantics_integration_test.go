@@ -6,6 +6,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -185,6 +186,19 @@ func TestIntegrationSemantics(t *testing.T) {
 		ep, err := cs.CoreV1().Endpoints("default").Get(ctx, "kubernetes", metav1.GetOptions{})
 		if err != nil || len(ep.Subsets) != 1 || ep.Subsets[0].Addresses[0].IP != "127.0.0.1" {
 			t.Errorf("default/kubernetes endpoints: %v %+v", err, ep)
+		}
+		// The apiserver writes the slice too, as upstream's endpoints adapter.
+		var slice *discoveryv1.EndpointSlice
+		for i := 0; i < 50; i++ {
+			if slice, err = cs.DiscoveryV1().EndpointSlices("default").Get(ctx, "kubernetes", metav1.GetOptions{}); err == nil {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if err != nil || slice.Labels[discoveryv1.LabelServiceName] != "kubernetes" || slice.AddressType != discoveryv1.AddressTypeIPv4 ||
+			len(slice.Endpoints) != 1 || slice.Endpoints[0].Addresses[0] != "127.0.0.1" || !*slice.Endpoints[0].Conditions.Ready ||
+			len(slice.Ports) != 1 || *slice.Ports[0].Name != "https" || *slice.Ports[0].Port != ep.Subsets[0].Ports[0].Port {
+			t.Errorf("default/kubernetes endpointslice: %v %+v", err, slice)
 		}
 		created, err := cs.CoreV1().Services(ns).Create(ctx, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns},
 			Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 80}}, Selector: map[string]string{"app": "web"}}}, metav1.CreateOptions{})
