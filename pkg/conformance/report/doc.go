@@ -13,15 +13,18 @@
 // node that ran ([SynchronizedBeforeSuite], [ReportAfterSuite] <text>, …).
 //
 // What N counts: ginkgo writes a <testcase> for every spec of the suite,
-// including the ones --ginkgo.focus/--ginkgo.skip filtered out (3206 at
-// v1.37.2), as skipped with the bare message "skipped". Those are not part of
-// the run: N counts only the selected specs, P+F+S = N, and the number left
-// out is reported beside it (Report.NotSelected). A bare "skipped" also marks
-// a selected spec the suite never reached (interrupt, suite timeout, an
-// aborted spec); the two are told apart by matching the spec against the
-// focus and skip regexes recorded in the report's properties, as ginkgo does.
-// A spec skipped from inside (e2eskipper, "skipped - <reason>") and a pending
-// spec count as skipped.
+// including the ones --ginkgo.label-filter, --ginkgo.focus and --ginkgo.skip
+// filtered out (3206 specs at v1.37.2), as skipped with the bare message
+// "skipped". Those are not part of the run: N counts only the selected specs,
+// P+F+S = N, and the number left out is reported beside it
+// (Report.NotSelected). A bare "skipped" also marks a selected spec the suite
+// never reached (interrupt, suite timeout, an aborted spec); the two are told
+// apart by redoing ginkgo's selection from the filters recorded in the
+// report's properties (a label filter of "&&"-joined, possibly negated labels,
+// looked for as "[label]" tags in the spec text as Kubernetes writes them;
+// the focus and skip regexes). When the filters cannot be redone, a bare skip
+// counts as filtered out. A spec skipped from inside (e2eskipper, "skipped -
+// <reason>") and a pending spec count as skipped.
 //
 // Suite-level nodes are never specs. When the BeforeSuite fails no spec runs
 // and none is written: the summary then says so loudly instead of a bare

@@ -36,7 +36,7 @@ func ExampleReport_WriteSummary() {
 	//   - [sig-node] Pods should be submitted and removed [NodeConformance] [Conformance]
 	//       Test Panicked: runtime error: invalid memory address or nil pointer dereference
 	//
-	// 2 of the suite's 10 specs were not selected by focus/skip: not counted.
+	// 2 of the suite's 10 specs were not selected by the run's filters: not counted.
 	// 1 selected spec never ran (the suite stopped first): counted as skipped.
 	//
 	// !!! ginkgo: Suite Timeout Elapsed

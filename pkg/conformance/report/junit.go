@@ -122,25 +122,61 @@ func (r *Report) readProperties(props map[string]string) *selection {
 	if reasons := props["SpecialSuiteFailureReason"]; reasons != "" {
 		r.SuiteFailureReasons = strings.Split(reasons, ",")
 	}
+	r.LabelFilter = props["LabelFilter"]
 	r.Focus = props["FocusStrings"]
 	r.Skip = props["SkipStrings"]
 	r.DryRun = props["DryRun"] == "true"
 	return newSelection(props)
 }
 
-// selection redoes ginkgo's focus/skip decision for one spec (see ginkgo's
-// internal/focus.go: the regexes match "<suite description> <spec text>").
+// selection redoes ginkgo's filter decision (label filter, focus, skip) for
+// one spec (see ginkgo's internal/focus.go: the regexes match "<suite
+// description> <spec text>").
 type selection struct {
 	focus, skip *regexp.Regexp
+	labels      []labelTerm // all must hold
+}
+
+// labelTerm is one term of a label filter: the spec has the label, or (not)
+// it does not. Kubernetes' e2e framework writes a spec's labels into its
+// text as "[<label>]" ("[Conformance]", "[Feature:X]", "[Serial]"), so a
+// label is looked for there; ginkgo compares labels case-insensitively.
+type labelTerm struct {
+	tag string // "[conformance]"
+	not bool
+}
+
+// plainLabelRE is a label with none of the label filter's operators.
+var plainLabelRE = regexp.MustCompile(`^[A-Za-z0-9_.:\-]+$`)
+
+// parseLabelFilter reads the label filters kinc and most users write: one
+// label, or labels joined by "&&", each possibly negated with "!"
+// ("Conformance", "Conformance && !Serial"). ok is false for any other
+// expression (||, parentheses, regexes, set operations).
+func parseLabelFilter(filter string) (terms []labelTerm, ok bool) {
+	for _, part := range strings.Split(filter, "&&") {
+		part = strings.TrimSpace(part)
+		t := labelTerm{}
+		if rest, found := strings.CutPrefix(part, "!"); found {
+			t.not, part = true, strings.TrimSpace(rest)
+		}
+		if !plainLabelRE.MatchString(part) {
+			return nil, false
+		}
+		t.tag = "[" + strings.ToLower(part) + "]"
+		terms = append(terms, t)
+	}
+	return terms, true
 }
 
 // newSelection returns nil when the selection cannot be redone from the
-// properties: label, semantic-version or file filters, programmatic focus,
-// or a regex that does not compile. FocusStrings and SkipStrings hold the
-// flags joined by ","; one flag each (the usual case, and `make
-// conformance`'s) is read exactly, several are read as one regex.
+// properties: a label filter parseLabelFilter does not read, semantic-version
+// or file filters, programmatic focus, or a regex that does not compile.
+// FocusStrings and SkipStrings hold the flags joined by ","; one flag each
+// (the usual case, and `make conformance`'s) is read exactly, several are
+// read as one regex.
 func newSelection(props map[string]string) *selection {
-	for _, k := range []string{"LabelFilter", "SemVerFilter", "FocusFiles", "SkipFiles"} {
+	for _, k := range []string{"SemVerFilter", "FocusFiles", "SkipFiles"} {
 		if props[k] != "" {
 			return nil
 		}
@@ -149,6 +185,13 @@ func newSelection(props map[string]string) *selection {
 		return nil
 	}
 	var s selection
+	if f := strings.TrimSpace(props["LabelFilter"]); f != "" {
+		terms, ok := parseLabelFilter(f)
+		if !ok {
+			return nil
+		}
+		s.labels = terms
+	}
 	for _, f := range []struct {
 		prop string
 		re   **regexp.Regexp
@@ -165,6 +208,12 @@ func newSelection(props map[string]string) *selection {
 }
 
 func (s *selection) selects(suite, text string) bool {
+	lower := strings.ToLower(text)
+	for _, t := range s.labels {
+		if strings.Contains(lower, t.tag) == t.not {
+			return false
+		}
+	}
 	full := suite + " " + text
 	if s.focus != nil && !s.focus.MatchString(full) {
 		return false

@@ -55,9 +55,9 @@ func TestParseFileMissing(t *testing.T) {
 	}
 }
 
-// A bare "skipped" is a spec filtered out, unless the run's own focus/skip
-// regexes select it (then the suite stopped before it); when the selection
-// cannot be redone it is taken as filtered out.
+// A bare "skipped" is a spec filtered out, unless the run's own label
+// filter, focus and skip select it (then the suite stopped before it); when
+// the selection cannot be redone it is taken as filtered out.
 func TestBareSkipSelection(t *testing.T) {
 	const cases = `<testcase name="[It] [sig-apps] Job should run [Conformance]" classname="Kubernetes e2e suite" status="skipped" time="0"><skipped message="skipped"></skipped></testcase>
 <testcase name="[It] [sig-apps] Job should be slow [Slow]" classname="Kubernetes e2e suite" status="skipped" time="0"><skipped message="skipped"></skipped></testcase>`
@@ -71,7 +71,11 @@ func TestBareSkipSelection(t *testing.T) {
 		{"skip", prop("SkipStrings", `\[Slow\]`), 1, 1},
 		{"focus and skip", prop("FocusStrings", `\[sig-apps\]`) + prop("SkipStrings", `\[Conformance\]`), 1, 1},
 		{"no filter: both selected, never reached", "", 2, 0},
-		{"label filter: cannot redo", prop("FocusStrings", `\[Conformance\]`) + prop("LabelFilter", "Conformance"), 0, 2},
+		{"label filter", prop("LabelFilter", "Conformance"), 1, 1},
+		{"label filter, any case, and focus", prop("LabelFilter", " conformance ") + prop("FocusStrings", `\[sig-apps\]`), 1, 1},
+		{"label filter with a negation", prop("LabelFilter", "!Conformance &amp;&amp; Slow"), 1, 1},
+		{"label filter and a focus selecting nothing", prop("LabelFilter", "Conformance") + prop("FocusStrings", `\[sig-node\]`), 0, 2},
+		{"label filter with ||: cannot redo", prop("LabelFilter", "Conformance || Slow"), 0, 2},
 		{"programmatic focus: cannot redo", prop("SuiteHasProgrammaticFocus", "true"), 0, 2},
 		{"bad regex: cannot redo", prop("FocusStrings", `(`), 0, 2},
 	} {
@@ -99,8 +103,8 @@ func TestNoSpecSelected(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `
-1 of the suite's 1 specs was not selected by focus/skip: not counted.
-No spec was selected: check the focus "\\[sig-nothing\\]" and skip "" regexes.
+1 of the suite's 1 specs was not selected by the run's filters: not counted.
+No spec was selected: check the label filter "", focus "\\[sig-nothing\\]" and skip "".
 conformance: 0 passed, 0 failed, 0 skipped of 0
 `
 	if b.String() != want {

@@ -19,8 +19,8 @@ const (
 	// failure in an ordered container), pending, or selected but never
 	// reached because the suite stopped.
 	Skipped
-	// NotSelected: filtered out by --ginkgo.focus/--ginkgo.skip (or label
-	// filters); not part of the run and not counted in N.
+	// NotSelected: filtered out by --ginkgo.label-filter, --ginkgo.focus or
+	// --ginkgo.skip; not part of the run and not counted in N.
 	NotSelected
 )
 
@@ -93,10 +93,11 @@ type Report struct {
 	// SuiteFailureReasons are ginkgo's special failure reasons ("Suite
 	// Timeout Elapsed", "Interrupted by User", …).
 	SuiteFailureReasons []string
-	// Focus and Skip are the --ginkgo.focus and --ginkgo.skip regexes of
-	// the run (several flags joined by ","); DryRun is --ginkgo.dry-run.
-	Focus, Skip string
-	DryRun      bool
+	// LabelFilter, Focus and Skip are the run's --ginkgo.label-filter,
+	// --ginkgo.focus and --ginkgo.skip (several flags joined by ","); DryRun
+	// is --ginkgo.dry-run.
+	LabelFilter, Focus, Skip string
+	DryRun                   bool
 }
 
 func (r *Report) sortSpecs() {
@@ -134,8 +135,8 @@ func (r *Report) Totals() (passed, failed, skipped, total int) {
 	return passed, failed, skipped, passed + failed + skipped
 }
 
-// NotSelected is the number of specs in the report that the run's
-// focus/skip filters left out.
+// NotSelected is the number of specs in the report that the run's filters
+// (label filter, focus, skip) left out.
 func (r *Report) NotSelected() int {
 	n := 0
 	for _, c := range r.Specs {

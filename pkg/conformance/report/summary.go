@@ -10,7 +10,7 @@ import (
 // WriteSummary writes the end of a conformance run for a human, in this
 // order: the pass rate of every SIG with selected specs (passed/total), the
 // failed specs grouped by SIG with the first line of each failure, the
-// number of specs the focus/skip filters left out, the suite-level failures
+// number of specs the run's filters left out, the suite-level failures
 // (loudly, a failed BeforeSuite first: no spec ran), and last the line
 //
 //	conformance: P passed, F failed, S skipped of N
@@ -57,13 +57,13 @@ func (r *Report) WriteSummary(w io.Writer) error {
 
 	var notes []string
 	if n := r.NotSelected(); n > 0 {
-		notes = append(notes, fmt.Sprintf("%d of the suite's %d specs %s not selected by focus/skip: not counted.", n, len(r.Specs), plural(n, "was", "were")))
+		notes = append(notes, fmt.Sprintf("%d of the suite's %d specs %s not selected by the run's filters: not counted.", n, len(r.Specs), plural(n, "was", "were")))
 	}
 	if n := r.notRun(); n > 0 {
 		notes = append(notes, fmt.Sprintf("%d selected %s never ran (the suite stopped first): counted as skipped.", n, plural(n, "spec", "specs")))
 	}
 	if _, _, _, total := r.Totals(); total == 0 && len(r.Specs) > 0 && !r.BeforeSuiteFailed() {
-		notes = append(notes, fmt.Sprintf("No spec was selected: check the focus %q and skip %q regexes.", r.Focus, r.Skip))
+		notes = append(notes, fmt.Sprintf("No spec was selected: check the label filter %q, focus %q and skip %q.", r.LabelFilter, r.Focus, r.Skip))
 	}
 	if r.DryRun {
 		notes = append(notes, "This was a dry run (--ginkgo.dry-run): no spec ran, selected specs show as passed.")
