@@ -27,6 +27,6 @@
 // <reason>") and a pending spec count as skipped.
 //
 // Suite-level nodes are never specs. When the BeforeSuite fails no spec runs
-// and none is written: the summary then says so loudly instead of a bare
-// "0 of 0".
+// and none is written: the summary says so loudly above its "0 of 0" line
+// (Report.BeforeSuiteFailed).
 package report
