@@ -77,7 +77,7 @@ and reported, unless --fail-on-failures.`,
 	c.Flags().StringVar(&flags.cacheDir, "cache-dir", "", "kinc's cache directory (default $XDG_CACHE_HOME/kinc or ~/.cache/kinc)")
 	c.Flags().DurationVar(&flags.timeout, "timeout", 6*time.Hour, "the whole suite's timeout")
 	c.Flags().BoolVar(&flags.buildOnly, "build-only", false, "build the suite and the test images, then stop")
-	c.Flags().BoolVar(&flags.failOnFailures, "fail-on-failures", false, "exit non-zero when a spec failed")
+	c.Flags().BoolVar(&flags.failOnFailures, "fail-on-failures", false, "exit non-zero unless every selected spec and suite node passed")
 	return c
 }
 
@@ -122,8 +122,8 @@ func runE(ctx context.Context, logger log.Logger, streams cmd.IOStreams, flags *
 	if err != nil || r == nil {
 		return err
 	}
-	if _, failed, _, _ := r.Totals(); failed > 0 && flags.failOnFailures {
-		return errors.New("conformance: some specs failed")
+	if flags.failOnFailures && !r.Succeeded() {
+		return errors.New("conformance: the suite did not pass (failed specs, or a suite node such as BeforeSuite failed)")
 	}
 	return nil
 }
