@@ -6,7 +6,9 @@
 //	testbin stderr WORDS…      print WORDS to stderr
 //	testbin exit CODE          exit with CODE
 //	testbin sleep SECONDS      sleep (forever when SECONDS is "inf"), exit 0 on SIGTERM
-//	testbin cat FILE…          print files
+//	testbin cat FILE…          print files (stdin when no FILE)
+//	testbin listen PORT WORDS… serve TCP on PORT: each connection gets WORDS, then its own bytes echoed back
+//	testbin winch              print the terminal size ("size ROWS COLS") now and on each SIGWINCH; exit 0 on a "q" line or EOF on stdin
 //	testbin env                print the environment
 //	testbin write FILE WORDS…  write WORDS to FILE
 //
@@ -14,7 +16,10 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -22,6 +27,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 func main() {
@@ -65,6 +71,9 @@ func run(cmd []string) {
 		}
 		wait(secs)
 	case "cat":
+		if len(cmd) == 1 {
+			_, _ = io.Copy(os.Stdout, os.Stdin)
+		}
 		for _, f := range cmd[1:] {
 			b, err := os.ReadFile(f)
 			if err != nil {
@@ -78,6 +87,10 @@ func run(cmd []string) {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
+	case "listen":
+		listen(cmd[1], strings.Join(cmd[2:], " "))
+	case "winch":
+		winch()
 	case "env":
 		for _, e := range os.Environ() {
 			fmt.Println(e)
@@ -99,5 +112,57 @@ func wait(secs float64) {
 	select {
 	case <-sig:
 	case <-timeout:
+	}
+}
+
+// listen serves TCP on port until killed.
+func listen(port, greeting string) {
+	ln, err := net.Listen("tcp", ":"+port)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		go func() {
+			defer c.Close()
+			fmt.Fprintln(c, greeting)
+			_, _ = io.Copy(c, c)
+		}()
+	}
+}
+
+// winch reports the terminal size of stdin at start and on every SIGWINCH
+// until stdin sends a "q" line or ends.
+func winch() {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGWINCH)
+	quit := make(chan struct{})
+	go func() {
+		s := bufio.NewScanner(os.Stdin)
+		for s.Scan() {
+			if strings.TrimSpace(s.Text()) == "q" {
+				break
+			}
+		}
+		close(quit)
+	}()
+	for {
+		var ws struct{ Row, Col, X, Y uint16 }
+		_, _, errno := syscall.Syscall(syscall.SYS_IOCTL, os.Stdin.Fd(), syscall.TIOCGWINSZ, uintptr(unsafe.Pointer(&ws)))
+		if errno != 0 {
+			fmt.Println("size error", errno)
+		} else {
+			fmt.Println("size", ws.Row, ws.Col)
+		}
+		select {
+		case <-sig:
+		case <-quit:
+			return
+		}
 	}
 }
