@@ -4,12 +4,13 @@
 package filters
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"runtime/debug"
-	"strings"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -184,7 +185,7 @@ func isLongRunning(info handlers.RequestInfo) bool {
 	case "log", "exec", "attach", "portforward", "proxy":
 		return true
 	}
-	return strings.HasPrefix(info.Subresource, "proxy/")
+	return false
 }
 
 func writeStatus(w http.ResponseWriter, r *http.Request, err error) {
@@ -227,3 +228,17 @@ func (s *statusRecorder) Flush() {
 		f.Flush()
 	}
 }
+
+// Hijack hands the connection to an upgraded protocol (exec, attach,
+// port-forward, proxied WebSockets), which then records 101.
+func (s *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	h, ok := s.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, fmt.Errorf("the response writer %T cannot be hijacked", s.ResponseWriter)
+	}
+	s.status = http.StatusSwitchingProtocols
+	return h.Hijack()
+}
+
+// Unwrap gives http.ResponseController the writer underneath.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }

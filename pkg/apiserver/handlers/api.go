@@ -137,6 +137,10 @@ func (a *API) serveSubresource(req *request) {
 		sub.Connecter.Connect(req.w, req.r, info.Namespace, info.Name)
 		return
 	}
+	if info.SubPath != "" { // only connecters (proxy) have paths below them
+		a.fail(req, apierrors.NewNotFound(schema.GroupResource{Group: info.APIGroup, Resource: info.Resource + "/" + info.Subresource}, info.Name))
+		return
+	}
 	if !hasVerb(sub.Verbs, info.Verb) {
 		a.fail(req, methodNotAllowed(info))
 		return

@@ -15,13 +15,19 @@ type RequestInfo struct {
 	// Path is the URL path, for non-resource requests.
 	Path string
 	// APIPrefix is "api" or "apis".
-	APIPrefix   string
-	APIGroup    string
-	APIVersion  string
-	Namespace   string
-	Resource    string
+	APIPrefix  string
+	APIGroup   string
+	APIVersion string
+	Namespace  string
+	Resource   string
+	// Subresource is the path segment after the name ("status", "proxy");
+	// what follows it is SubPath.
 	Subresource string
-	Name        string
+	// SubPath is the rest of the path after the subresource, without its
+	// leading slash and keeping a trailing one: "a/b/" for
+	// pods/web/proxy/a/b/ (the path a proxy subresource forwards).
+	SubPath string
+	Name    string
 	// Verb is the Kubernetes verb: get, list, watch, create, update, patch,
 	// delete, deletecollection (or the HTTP method lower-cased for
 	// non-resource requests).
@@ -74,7 +80,13 @@ func ParseRequestInfo(r *http.Request) RequestInfo {
 		info.Name = parts[1]
 	}
 	if len(parts) >= 3 {
-		info.Subresource = strings.Join(parts[2:], "/")
+		info.Subresource = parts[2]
+	}
+	if len(parts) >= 4 {
+		info.SubPath = strings.Join(parts[3:], "/")
+		if strings.HasSuffix(r.URL.Path, "/") {
+			info.SubPath += "/"
+		}
 	}
 
 	switch r.Method {

@@ -21,6 +21,8 @@ func TestParseRequestInfo(t *testing.T) {
 		{"GET", "/api/v1/namespaces", RequestInfo{IsResourceRequest: true, APIPrefix: "api", APIVersion: "v1", Resource: "namespaces", Verb: "list"}},
 		{"PATCH", "/apis/apps/v1/namespaces/default/deployments/web/scale", RequestInfo{IsResourceRequest: true, APIPrefix: "apis", APIGroup: "apps", APIVersion: "v1", Namespace: "default", Resource: "deployments", Name: "web", Subresource: "scale", Verb: "patch"}},
 		{"DELETE", "/api/v1/namespaces/default/configmaps", RequestInfo{IsResourceRequest: true, APIPrefix: "api", APIVersion: "v1", Namespace: "default", Resource: "configmaps", Verb: "deletecollection"}},
+		{"POST", "/api/v1/namespaces/default/pods/web/proxy/a/b/", RequestInfo{IsResourceRequest: true, APIPrefix: "api", APIVersion: "v1", Namespace: "default", Resource: "pods", Name: "web", Subresource: "proxy", SubPath: "a/b/", Verb: "create"}},
+		{"GET", "/api/v1/nodes/n1/proxy/stats/summary", RequestInfo{IsResourceRequest: true, APIPrefix: "api", APIVersion: "v1", Resource: "nodes", Name: "n1", Subresource: "proxy", SubPath: "stats/summary", Verb: "get"}},
 		{"GET", "/apis/apps/v1", RequestInfo{APIPrefix: "apis", APIGroup: "apps", APIVersion: "v1", Verb: "get"}},
 		{"GET", "/healthz", RequestInfo{Verb: "get"}},
 	} {

@@ -25,13 +25,20 @@ type Subresource struct {
 	// Produces, when set, means GET returns raw data in these media types
 	// (pods/log: text/plain).
 	Produces []string
+	// ConnectMethods, when set, are the HTTP methods of a connect
+	// subresource (exec, attach, portforward, proxy), as upstream's
+	// Connecter.ConnectMethods; OpenAPI then describes one connect
+	// operation per method (and .../{path} ones for proxy).
+	ConnectMethods []string
 
 	// View serves a subresource read and written like an object (status,
 	// scale, finalize).
 	View func(st Store) View
 	// Creater serves POST to the subresource (pods/binding).
 	Creater func(st Store) Creater
-	// Connecter serves the subresource by itself (pods/log).
+	// Connecter serves the subresource by itself (pods/log, pods/exec,
+	// nodes/proxy). The rest of a proxy path is
+	// handlers.ParseRequestInfo(r).SubPath.
 	Connecter func(st Store) Connecter
 }
 

@@ -20,7 +20,8 @@ func openAPIResources(ds []registry.Resource) []openapi.Resource {
 		o := openapi.Resource{Group: d.GVK.Group, Version: d.GVK.Version, Resource: d.Name, Kind: d.GVK.Kind,
 			Namespaced: d.Namespaced, Verbs: d.Verbs}
 		for _, s := range d.AllSubresources() {
-			sub := openapi.Subresource{Name: s.Name, GVK: s.Kind, Verbs: s.Verbs, Options: s.Options, Produces: s.Produces}
+			sub := openapi.Subresource{Name: s.Name, GVK: s.Kind, Verbs: s.Verbs, Options: s.Options, Produces: s.Produces,
+				ConnectMethods: s.ConnectMethods}
 			if sub.GVK.Empty() {
 				sub.GVK = d.GVK
 			}
