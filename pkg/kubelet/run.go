@@ -113,7 +113,7 @@ func Run(ctx context.Context, opts *Options, logger *slog.Logger) error {
 	}
 	if tlsCfg != nil {
 		go func() {
-			if err := server.Serve(ctx, server.HostPort(cfg.Address, cfg.Port), tlsCfg, server.NewHandler(k, logger), logger); err != nil {
+			if err := server.Serve(ctx, server.HostPort(cfg.Address, cfg.Port), tlsCfg, server.NewHandler(k, rt, logger), logger); err != nil {
 				logger.Error("kubelet API stopped", "err", err)
 			}
 		}()

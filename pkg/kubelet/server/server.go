@@ -1,6 +1,8 @@
 // Package server is the kubelet API on :10250: HTTPS with client
-// certificates required, serving /healthz, /pods and
-// /containerLogs/<namespace>/<pod>/<container> from the CRI log files.
+// certificates required, serving /healthz, /pods,
+// /containerLogs/<namespace>/<pod>/<container> from the CRI log files, and
+// the streaming endpoints /exec, /attach, /portForward (the runtime's
+// streaming sessions, proxied) and /run (CRI ExecSync).
 package server
 
 import (
@@ -34,10 +36,13 @@ type Provider interface {
 	// reports whether that container is still running. ErrNotFound (wrapped)
 	// when there is no such pod, container or attempt.
 	ContainerLog(ctx context.Context, namespace, pod, container string, previous bool) (path string, running func() bool, err error)
+	// PodLookup finds the pods and containers the streaming endpoints reach into.
+	PodLookup
 }
 
-// NewHandler returns the kubelet API's HTTP handler.
-func NewHandler(p Provider, logger *slog.Logger) http.Handler {
+// NewHandler returns the kubelet API's HTTP handler; rt serves the
+// streaming endpoints.
+func NewHandler(p Provider, rt Runtime, logger *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, "ok") })
 	mux.HandleFunc("GET /pods", func(w http.ResponseWriter, _ *http.Request) {
@@ -51,6 +56,21 @@ func NewHandler(p Provider, logger *slog.Logger) http.Handler {
 	mux.HandleFunc("GET /containerLogs/{namespace}/{pod}/{container}", func(w http.ResponseWriter, r *http.Request) {
 		serveLogs(w, r, p, logger)
 	})
+	// TODO(issue 12): authorize these as nodes/proxy (SubjectAccessReview);
+	// like /containerLogs they only require a client certificate signed by
+	// the client CA for now.
+	s := &streamer{p: p, rt: rt, logger: logger}
+	for _, method := range []string{"GET", "POST"} {
+		for _, path := range []string{"/{namespace}/{pod}/{container}", "/{namespace}/{pod}/{uid}/{container}"} {
+			mux.HandleFunc(method+" /exec"+path, s.serveExec)
+			mux.HandleFunc(method+" /attach"+path, s.serveAttach)
+		}
+		for _, path := range []string{"/{namespace}/{pod}", "/{namespace}/{pod}/{uid}"} {
+			mux.HandleFunc(method+" /portForward"+path, s.servePortForward)
+		}
+	}
+	mux.HandleFunc("POST /run/{namespace}/{pod}/{container}", s.serveRun)
+	mux.HandleFunc("POST /run/{namespace}/{pod}/{uid}/{container}", s.serveRun)
 	return mux
 }
 

@@ -17,6 +17,7 @@ import (
 
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/kinc-dev/kinc/pkg/pki"
 )
@@ -29,7 +30,13 @@ garbage
 2026-01-01T00:00:04.000000004Z stdout F line four
 `
 
-type fakeProvider struct{ path string }
+// fakeProvider serves one log file for default/p/c; pods and runtime are
+// what PodLookup answers.
+type fakeProvider struct {
+	path    string
+	pods    []*v1.Pod
+	runtime map[types.UID]*RuntimePod
+}
 
 func (f *fakeProvider) Pods() []*v1.Pod {
 	return []*v1.Pod{{ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: "default"}}}
@@ -101,7 +108,7 @@ func TestServerRequiresClientCert(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	go Serve(ctx, addr, cfg, NewHandler(&fakeProvider{path: logPath}, logger), logger)
+	go Serve(ctx, addr, cfg, NewHandler(&fakeProvider{path: logPath}, nil, logger), logger)
 	get := func(kp *pki.KeyPair, path string) (int, string, error) {
 		tc := &tls.Config{RootCAs: ca.Pool()}
 		if kp != nil {
