@@ -5,14 +5,17 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/kinc-dev/kinc/pkg/apiserver/printers"
+	"github.com/kinc-dev/kinc/pkg/apiserver/proxy"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry"
 )
 
-// Resource describes core/v1 Pods, with the binding and log subresources
-// (log reaches the node's kubelet with deps.Kubelet, finding the node
-// through deps.Stores); created and updated pods get the default
+// Resource describes core/v1 Pods, with the binding subresource and the
+// connect ones: log, exec, attach and portforward reach the kubelet of the
+// pod's node with deps.Kubelet (finding the node through deps.Stores),
+// proxy the pod's IP; created and updated pods get the default
 // tolerations of deps.DefaultTolerationSeconds (upstream's when nil).
 func Resource(deps registry.Deps) registry.Resource {
+	kubelets := proxy.NewKubelets(func() registry.Store { return deps.Stores(corev1.SchemeGroupVersion.WithResource("nodes")) }, deps.Kubelet)
 	ts := DefaultTolerations()
 	if deps.DefaultTolerationSeconds != nil {
 		ts = *deps.DefaultTolerationSeconds
@@ -25,6 +28,7 @@ func Resource(deps registry.Deps) registry.Resource {
 		Attrs: GetAttrs, Strategy: NewStrategy(ts),
 		StatusStrategy: NewStatusStrategy(),
 		Table:          printers.Pods(),
-		Subresources:   []registry.Subresource{bindingSubresource(), logSubresource(deps)},
+		Subresources: []registry.Subresource{attachSubresource(kubelets), bindingSubresource(), execSubresource(kubelets),
+			logSubresource(kubelets), portForwardSubresource(kubelets), proxySubresource()},
 	}
 }

@@ -2,12 +2,9 @@ package pod
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -16,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/kinc-dev/kinc/pkg/apiserver/handlers"
+	"github.com/kinc-dev/kinc/pkg/apiserver/proxy"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry"
 )
 
@@ -25,13 +23,11 @@ func bindingSubresource() registry.Subresource {
 		Creater: func(st registry.Store) registry.Creater { return bindingCreater{pods: st} }}
 }
 
-// logSubresource is pods/log, proxied from the kubelet of the pod's node,
-// found through the nodes store of deps.
-func logSubresource(deps registry.Deps) registry.Subresource {
-	nodes := func() registry.Store { return deps.Stores(corev1.SchemeGroupVersion.WithResource("nodes")) }
+// logSubresource is pods/log, proxied from the kubelet of the pod's node.
+func logSubresource(k *proxy.Kubelets) registry.Subresource {
 	return registry.Subresource{Name: "log", Verbs: []string{"get"}, Options: &corev1.PodLogOptions{}, Produces: []string{"text/plain"},
 		Connecter: func(st registry.Store) registry.Connecter {
-			return &logConnecter{pods: st, nodes: nodes, kubelet: deps.Kubelet}
+			return &logConnecter{pods: st, kubelets: k}
 		}}
 }
 
@@ -65,12 +61,10 @@ func (b bindingCreater) Create(ctx context.Context, ns, name string, obj runtime
 }
 
 // logConnecter serves pods/log by proxying to the kubelet of the pod's node
-// (https://<node InternalIP>:<kubelet port>/containerLogs/...), authenticated
-// with --kubelet-client-certificate/--kubelet-client-key.
+// (https://<node address>:<kubelet port>/containerLogs/...).
 type logConnecter struct {
-	pods    registry.Store
-	nodes   func() registry.Store
-	kubelet registry.KubeletClientConfig
+	pods     registry.Store
+	kubelets *proxy.Kubelets
 }
 
 func (l *logConnecter) Connect(w http.ResponseWriter, r *http.Request, ns, name string) {
@@ -83,11 +77,7 @@ func (l *logConnecter) Connect(w http.ResponseWriter, r *http.Request, ns, name 
 		handlers.WriteError(w, r, err)
 		return
 	}
-	client, err := l.client()
-	if err != nil {
-		handlers.WriteError(w, r, apierrors.NewInternalError(err))
-		return
-	}
+	client := &http.Client{Transport: l.kubelets.Transport()}
 	req, err := http.NewRequestWithContext(r.Context(), http.MethodGet, target.String(), nil)
 	if err != nil {
 		handlers.WriteError(w, r, apierrors.NewInternalError(err))
@@ -125,44 +115,14 @@ func (l *logConnecter) Connect(w http.ResponseWriter, r *http.Request, ns, name 
 
 // location finds the kubelet URL of a pod's container log.
 func (l *logConnecter) location(r *http.Request, ns, name string) (*url.URL, error) {
-	obj, err := l.pods.Get(r.Context(), ns, name, nil)
+	pod, err := getPod(r.Context(), l.pods, ns, name)
 	if err != nil {
 		return nil, err
 	}
-	pod := obj.(*corev1.Pod)
 	q := r.URL.Query()
-	container := q.Get("container")
-	if container == "" {
-		if len(pod.Spec.Containers) != 1 {
-			names := make([]string, 0, len(pod.Spec.Containers))
-			for _, c := range pod.Spec.Containers {
-				names = append(names, c.Name)
-			}
-			return nil, apierrors.NewBadRequest(fmt.Sprintf("a container name must be specified for pod %s, choose one of: %v", name, names))
-		}
-		container = pod.Spec.Containers[0].Name
-	}
-	if pod.Spec.NodeName == "" {
-		return nil, apierrors.NewBadRequest(fmt.Sprintf("pod %s does not have a host assigned", name))
-	}
-	nodeObj, err := l.nodes().Get(r.Context(), "", pod.Spec.NodeName, nil)
+	container, err := ValidateContainer(q.Get("container"), pod)
 	if err != nil {
 		return nil, err
-	}
-	node := nodeObj.(*corev1.Node)
-	host := ""
-	for _, a := range node.Status.Addresses {
-		if a.Type == corev1.NodeInternalIP {
-			host = a.Address
-			break
-		}
-	}
-	if host == "" {
-		host = node.Name
-	}
-	port := int(node.Status.DaemonEndpoints.KubeletEndpoint.Port)
-	if port == 0 {
-		port = 10250
 	}
 	params := url.Values{}
 	for _, k := range []string{"follow", "previous", "timestamps", "tailLines", "limitBytes", "sinceSeconds", "sinceTime"} {
@@ -170,21 +130,5 @@ func (l *logConnecter) location(r *http.Request, ns, name string) (*url.URL, err
 			params.Set(k, v)
 		}
 	}
-	return &url.URL{Scheme: "https", Host: net.JoinHostPort(host, strconv.Itoa(port)),
-		Path: fmt.Sprintf("/containerLogs/%s/%s/%s", ns, name, container), RawQuery: params.Encode()}, nil
-}
-
-func (l *logConnecter) client() (*http.Client, error) {
-	t := &tls.Config{MinVersion: tls.VersionTLS12}
-	if l.kubelet.CertFile != "" {
-		c, err := tls.LoadX509KeyPair(l.kubelet.CertFile, l.kubelet.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("loading kubelet client certificate: %w", err)
-		}
-		t.Certificates = []tls.Certificate{c}
-	}
-	// The kubelet's serving certificate is self-signed unless a CA signs it;
-	// upstream does not verify it either without --kubelet-certificate-authority.
-	t.InsecureSkipVerify = true
-	return &http.Client{Transport: &http.Transport{TLSClientConfig: t}}, nil
+	return kubeletLocation(r.Context(), l.kubelets, pod, fmt.Sprintf("/containerLogs/%s/%s/%s", ns, name, container), params)
 }
