@@ -26,10 +26,12 @@ type fakeHost struct {
 	fail        map[string]bool     // commands (name or "docker <verb>") that exit non-zero
 	dockerfiles map[string]string   // first tag → Dockerfile
 	contexts    map[string][]string // first tag → context file names and modes
+	ids         map[string]string   // tag → image ID, set by docker build
+	builds      int
 }
 
 func newFakeHost() *fakeHost {
-	return &fakeHost{missing: map[string]bool{}, fail: map[string]bool{}, dockerfiles: map[string]string{}, contexts: map[string][]string{}}
+	return &fakeHost{missing: map[string]bool{}, fail: map[string]bool{}, dockerfiles: map[string]string{}, contexts: map[string][]string{}, ids: map[string]string{}}
 }
 
 var _ exec.Cmder = (*fakeHost)(nil)
@@ -88,8 +90,8 @@ func (c *fakeCmd) Run() error {
 	}
 	switch verb {
 	case "docker image":
-		if a[2] == "inspect" && !h.baseExists {
-			return &exec.RunError{Command: a, Inner: fmt.Errorf("No such image")}
+		if a[2] == "inspect" {
+			return h.inspect(a[len(a)-1], c.stdout)
 		}
 	case "debootstrap":
 		root := a[len(a)-1]
@@ -109,6 +111,23 @@ func (c *fakeCmd) Run() error {
 		return h.build(a)
 	case "docker save":
 		return os.WriteFile(a[3], []byte("archive"), 0o644)
+	}
+	return nil
+}
+
+// inspect prints the ID of ref, or fails when there is no such image.
+func (h *fakeHost) inspect(ref string, stdout io.Writer) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	id := h.ids[ref]
+	if strings.HasPrefix(ref, baseRepository+":") && h.baseExists {
+		id = "sha256:base"
+	}
+	if id == "" {
+		return &exec.RunError{Command: []string{"docker", "image", "inspect", ref}, Inner: fmt.Errorf("No such image: %s", ref)}
+	}
+	if stdout != nil {
+		fmt.Fprintln(stdout, id)
 	}
 	return nil
 }
@@ -141,6 +160,12 @@ func (h *fakeHost) build(a []string) error {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.builds++
+	for i, s := range a {
+		if s == "-t" {
+			h.ids[a[i+1]] = fmt.Sprintf("sha256:build%d", h.builds)
+		}
+	}
 	h.dockerfiles[ref] = string(df)
 	h.contexts[ref] = files
 	return nil

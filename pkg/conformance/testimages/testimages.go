@@ -170,6 +170,7 @@ func (b *builder) build(ctx context.Context) (Result, error) {
 	if err := b.ensureBase(ctx, r, work); err != nil {
 		return Result{}, err
 	}
+	previous := b.imageIDs(ctx, res.Images)
 	for _, img := range r.images {
 		if err := b.buildImage(ctx, img, work); err != nil {
 			return Result{}, err
@@ -178,7 +179,7 @@ func (b *builder) build(ctx context.Context) (Result, error) {
 	if err := b.save(ctx, res.Images, archive); err != nil {
 		return Result{}, err
 	}
-	b.prune(ctx, archive, r.baseRef)
+	b.prune(ctx, archive, r.baseRef, previous, b.imageIDs(ctx, res.Images))
 	if fi, err := os.Stat(archive); err == nil {
 		b.done("Built test images in %s: %s (%d MB)", b.since(start), archive, fi.Size()>>20)
 	}
@@ -236,21 +237,47 @@ func (b *builder) save(ctx context.Context, refs []string, archive string) error
 	return nil
 }
 
-// prune removes archives of other inputs and base images of other recipes:
-// they are large, and nothing reads them once a newer one exists.
-func (b *builder) prune(ctx context.Context, keepArchive, keepBase string) {
+// imageIDs returns the image ID each reference names now, for those that
+// exist.
+func (b *builder) imageIDs(ctx context.Context, refs []string) map[string]string {
+	ids := map[string]string{}
+	for _, ref := range refs {
+		lines, err := exec.OutputLines(b.cmder.CommandContext(ctx, "docker", "image", "inspect", "--format", "{{.Id}}", ref))
+		if err == nil && len(lines) == 1 {
+			ids[ref] = lines[0]
+		}
+	}
+	return ids
+}
+
+// prune removes what an earlier build left and nothing reads any more, as
+// it is large: archives of other inputs, the images our references named
+// before this build (children first, so parents are free to go), and base
+// images of other recipes. Images still in use (tagged, or a container's)
+// stay: docker image rm refuses them.
+func (b *builder) prune(ctx context.Context, keepArchive, keepBase string, before, after map[string]string) {
 	old, _ := filepath.Glob(filepath.Join(b.cacheDir, "test-images-*.tar"))
 	for _, p := range old {
 		if p != keepArchive {
 			_ = os.Remove(p)
 		}
 	}
-	refs, err := exec.OutputLines(b.cmder.CommandContext(ctx, "docker", "image", "ls",
+	refs := Images()
+	removed := map[string]bool{}
+	for i := len(refs) - 1; i >= 0; i-- {
+		id := before[refs[i]]
+		if id == "" || id == after[refs[i]] || removed[id] {
+			continue
+		}
+		removed[id] = true
+		_ = b.cmder.CommandContext(ctx, "docker", "image", "rm", id).Run()
+	}
+	bases, err := exec.OutputLines(b.cmder.CommandContext(ctx, "docker", "image", "ls",
 		"--format", "{{.Repository}}:{{.Tag}}", baseRepository))
 	if err != nil {
 		return
 	}
-	for _, ref := range refs {
+	for _, ref := range bases {
 		if ref != keepBase && strings.HasPrefix(ref, baseRepository+":") {
 			_ = b.cmder.CommandContext(ctx, "docker", "image", "rm", ref).Run()
 		}

@@ -2,6 +2,7 @@ package testimages
 
 import (
 	"context"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -68,9 +69,11 @@ func TestBuildFromNothing(t *testing.T) {
 	if n := h.count("DOCKER_BUILDKIT=0 docker build"); n != 11 {
 		t.Errorf("%d docker builds (classic builder), want 11", n)
 	}
-	save := h.commands()[len(h.commands())-2] // the last is the base images listing of prune
-	if !strings.HasPrefix(save, "docker save -o "+res.Archive+".tmp "+strings.Join(Images(), " ")) {
-		t.Errorf("save command %q", save)
+	if h.count("docker save -o "+res.Archive+".tmp "+strings.Join(Images(), " ")) != 1 {
+		t.Errorf("no docker save of every image into the archive, ran:\n%s", strings.Join(h.commands(), "\n"))
+	}
+	if n := h.count("docker image rm"); n != 0 {
+		t.Errorf("%d images removed after a first build", n)
 	}
 	// Images are built after those they start FROM.
 	order := map[string]int{}
@@ -164,6 +167,7 @@ func TestBuildCachedAndRebuilt(t *testing.T) {
 	}
 	rebuild := newFakeHost()
 	rebuild.baseExists = true
+	rebuild.ids, rebuild.builds = maps.Clone(h.ids), h.builds // the images of the first build
 	opts.Cmder = rebuild
 	third, err := newTestBuilder(t, opts).build(context.Background())
 	if err != nil {
@@ -174,6 +178,18 @@ func TestBuildCachedAndRebuilt(t *testing.T) {
 	}
 	if rebuild.count("debootstrap") != 0 || rebuild.count("DOCKER_BUILDKIT=0 docker build") != 11 {
 		t.Errorf("rebuild ran:\n%s", strings.Join(rebuild.commands(), "\n"))
+	}
+	// The images the references named before are removed, each once,
+	// children (kitten) before parents (agnhost).
+	rms := []string{}
+	for _, c := range rebuild.commands() {
+		if strings.HasPrefix(c, "docker image rm ") {
+			rms = append(rms, strings.TrimPrefix(c, "docker image rm "))
+		}
+	}
+	kitten, agnhost := slices.Index(rms, h.ids[refKitten]), slices.Index(rms, h.ids[refAgnhost])
+	if len(rms) != 11 || kitten < 0 || agnhost < kitten {
+		t.Errorf("removed %v; the first build's images were %v", rms, h.ids)
 	}
 	if _, err := os.Stat(first.Archive); !os.IsNotExist(err) {
 		t.Errorf("the old archive is still there (%v)", err)
