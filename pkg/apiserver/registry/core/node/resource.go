@@ -8,8 +8,9 @@ import (
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry"
 )
 
-// Resource describes core/v1 nodes.
-func Resource(_ registry.Deps) registry.Resource {
+// Resource describes core/v1 nodes, with nodes/proxy to their kubelets
+// (reached with deps.Kubelet).
+func Resource(deps registry.Deps) registry.Resource {
 	return registry.Resource{
 		GVK: corev1.SchemeGroupVersion.WithKind("Node"), Name: "nodes", Singular: "node",
 		ShortNames: []string{"no"},
@@ -18,5 +19,6 @@ func Resource(_ registry.Deps) registry.Resource {
 		Attrs: GetAttrs, Strategy: NewStrategy(),
 		StatusStrategy: NewStatusStrategy(),
 		Table:          printers.Nodes(),
+		Subresources:   []registry.Subresource{proxySubresource(deps.Kubelet)},
 	}
 }

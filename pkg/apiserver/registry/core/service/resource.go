@@ -13,6 +13,7 @@ import (
 // Resource describes core/v1 Services. Cluster IPs are allocated from
 // deps.ServiceClusterIPRange and node ports from the default range; both
 // allocators seed themselves from the stored services (deps.Stores).
+// services/proxy reaches a ready endpoint of the service.
 func Resource(deps registry.Deps) registry.Resource {
 	list := func(ctx context.Context) ([]*corev1.Service, error) {
 		return listServices(ctx, deps.Stores(corev1.SchemeGroupVersion.WithResource("services")))
@@ -29,6 +30,7 @@ func Resource(deps registry.Deps) registry.Resource {
 		StatusStrategy: NewStatusStrategy(),
 		NameFunc:       NameFunc,
 		Table:          printers.Services(),
+		Subresources:   []registry.Subresource{proxySubresource(deps)},
 	}
 }
 
