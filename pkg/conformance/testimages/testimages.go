@@ -80,11 +80,12 @@ type builder struct {
 	binaries map[string]string
 	now      func() time.Time
 	geteuid  func() int
-	mounts   func() ([]string, error) // mount points of this machine
+	check    func(name, path string) error // checkBinary
+	mounts   func() ([]string, error)      // mount points of this machine
 }
 
 func newBuilder(opts Options) (*builder, error) {
-	b := &builder{cmder: opts.Cmder, logger: opts.Logger, now: opts.Now, geteuid: os.Geteuid, mounts: readMounts}
+	b := &builder{cmder: opts.Cmder, logger: opts.Logger, now: opts.Now, geteuid: os.Geteuid, check: checkBinary, mounts: readMounts}
 	if b.cmder == nil {
 		b.cmder = exec.LocalCmder{}
 	}
@@ -145,6 +146,11 @@ func (b *builder) build(ctx context.Context) (Result, error) {
 	sums, err := hashBinaries(b.binaries)
 	if err != nil {
 		return Result{}, err
+	}
+	for _, name := range BinaryNames() {
+		if err := b.check(name, b.binaries[name]); err != nil {
+			return Result{}, err
+		}
 	}
 	r := newRecipe()
 	key := r.key(sums)

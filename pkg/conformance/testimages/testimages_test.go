@@ -5,6 +5,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -37,6 +38,7 @@ func newTestBuilder(t *testing.T, opts Options) *builder {
 		t.Fatal(err)
 	}
 	b.geteuid = func() int { return 0 }
+	b.check = func(string, string) error { return nil }
 	b.mounts = func() ([]string, error) { return nil, nil }
 	return b
 }
@@ -225,6 +227,7 @@ func TestBuildErrors(t *testing.T) {
 				err = nerr
 			} else {
 				b.geteuid = func() int { return 0 }
+				b.check = func(string, string) error { return nil }
 				_, err = b.build(context.Background())
 			}
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -247,5 +250,29 @@ func TestNotRoot(t *testing.T) {
 	b.geteuid = func() int { return 1000 }
 	if _, err := b.build(context.Background()); err == nil || !strings.Contains(err.Error(), "needs root") {
 		t.Fatalf("error %v, want one saying debootstrap needs root", err)
+	}
+}
+
+func TestCheckBinary(t *testing.T) {
+	t.Parallel()
+	if runtime.GOOS != "linux" {
+		t.Skip("needs Linux executables")
+	}
+	self, err := os.Executable() // an ELF for this machine
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := checkBinary(BinaryAgnhost, self); err != nil {
+		t.Errorf("this test binary: %v", err)
+	}
+	text := filepath.Join(t.TempDir(), "agnhost")
+	if err := os.WriteFile(text, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := checkBinary(BinaryAgnhost, text); err == nil || !strings.Contains(err.Error(), "not a Linux executable") {
+		t.Errorf("a script: %v", err)
+	}
+	if err := checkBinary(BinaryPause, "/bin/sh"); err == nil || !strings.Contains(err.Error(), "dynamically linked") {
+		t.Errorf("a dynamic pause: %v", err)
 	}
 }
