@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/proxy"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 	"k8s.io/streaming/pkg/httpstream"
+	"k8s.io/streaming/pkg/httpstream/wsstream"
 
 	"github.com/kinc-dev/kinc/pkg/kubelet/cri"
 )
@@ -77,7 +78,7 @@ func parseStreamOptions(r *http.Request) (streamOptions, error) {
 // parsePorts checks the "port" query parameters a WebSocket port-forward
 // names (SPDY clients name ports per stream instead), as upstream.
 func parsePorts(r *http.Request) error {
-	if !isWebSocket(r) {
+	if !isWebSocket(r) || wsstream.IsWebSocketRequestWithTunnelingProtocol(r) {
 		return nil
 	}
 	ports := r.URL.Query()[paramPort]
@@ -184,7 +185,7 @@ func (s *streamer) serveExec(w http.ResponseWriter, r *http.Request) {
 		writeRuntimeError(w, err)
 		return
 	}
-	s.proxy(w, r, resp.GetUrl())
+	s.stream(w, r, resp.GetUrl(), opts)
 }
 
 func (s *streamer) serveAttach(w http.ResponseWriter, r *http.Request) {
@@ -211,7 +212,7 @@ func (s *streamer) serveAttach(w http.ResponseWriter, r *http.Request) {
 		writeRuntimeError(w, err)
 		return
 	}
-	s.proxy(w, r, resp.GetUrl())
+	s.stream(w, r, resp.GetUrl(), opts)
 }
 
 func (s *streamer) servePortForward(w http.ResponseWriter, r *http.Request) {
@@ -245,7 +246,15 @@ func (s *streamer) servePortForward(w http.ResponseWriter, r *http.Request) {
 		writeRuntimeError(w, err)
 		return
 	}
-	s.proxy(w, r, resp.GetUrl())
+	loc, ok := parseRuntimeURL(w, resp.GetUrl())
+	if !ok {
+		return
+	}
+	if wsstream.IsWebSocketRequestWithTunnelingProtocol(r) {
+		s.tunnelPortForward(w, r, loc)
+		return
+	}
+	s.proxy(w, r, loc)
 }
 
 // serveRun runs the space-separated "cmd" in a container and answers its
@@ -283,16 +292,35 @@ func (s *streamer) serveRun(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(out)
 }
 
-// proxy hands the client's upgraded connection to the runtime's streaming
-// URL and copies both ways until either side closes (then both are closed,
-// so no copier outlives the request). A request that is not an upgrade is
-// refused with 400; a runtime that answers an error has it passed on.
-func (s *streamer) proxy(w http.ResponseWriter, r *http.Request, rawURL string) {
+// stream serves an exec or attach session at the runtime's URL: translated
+// for v5.channel.k8s.io WebSocket clients, proxied for the others.
+func (s *streamer) stream(w http.ResponseWriter, r *http.Request, rawURL string, opts streamOptions) {
+	loc, ok := parseRuntimeURL(w, rawURL)
+	if !ok {
+		return
+	}
+	if wsstream.IsWebSocketRequestWithStreamCloseProtocol(r) {
+		s.translateV5(w, r, loc, opts)
+		return
+	}
+	s.proxy(w, r, loc)
+}
+
+func parseRuntimeURL(w http.ResponseWriter, rawURL string) (*url.URL, bool) {
 	loc, err := url.Parse(rawURL)
 	if err != nil {
 		writeText(w, http.StatusInternalServerError, fmt.Sprintf("runtime streaming URL %q: %v", rawURL, err))
-		return
+		return nil, false
 	}
+	return loc, true
+}
+
+// proxy hands the client's upgraded connection to the runtime's streaming
+// URL and copies both ways until either side closes (then both are closed,
+// so no copier outlives the request). A request that is not an upgrade is
+// refused (500, as upstream); a runtime that answers an error has it
+// passed on.
+func (s *streamer) proxy(w http.ResponseWriter, r *http.Request, loc *url.URL) {
 	if loc.RawQuery == "" {
 		// WebSocket clients name ports and streams in the query.
 		loc.RawQuery = r.URL.RawQuery

@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -19,6 +20,7 @@ import (
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/exec"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
 
@@ -306,5 +308,48 @@ func waitGoroutines(t *testing.T, n int) {
 			t.Fatalf("%d goroutines, want at most %d:\n%s", runtime.NumGoroutine(), n, buf[:runtime.Stack(buf, true)])
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestWebSocketStatus(t *testing.T) {
+	t.Parallel()
+	if st := statusOf(nil); st.Status != metav1.StatusSuccess {
+		t.Errorf("nil: %+v", st)
+	}
+	st := statusOf(exec.CodeExitError{Err: errors.New("exit status 3"), Code: 3})
+	if st.Status != metav1.StatusFailure || st.Reason != "NonZeroExitCode" || st.Details == nil ||
+		len(st.Details.Causes) != 1 || st.Details.Causes[0].Type != "ExitCode" || st.Details.Causes[0].Message != "3" {
+		t.Errorf("exit 3: %+v", st)
+	}
+	if st := statusOf(errors.New("boom")); st.Code != 500 || !strings.Contains(st.Message, "boom") {
+		t.Errorf("error: %+v", st)
+	}
+}
+
+func TestWebSocketRequests(t *testing.T) {
+	t.Parallel()
+	p, rt := streamFixture()
+	h := NewHandler(p, rt, quietLogger())
+	ws := func(path, protocol string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("GET", path, nil)
+		req.Header.Set("Connection", "Upgrade")
+		req.Header.Set("Upgrade", "websocket")
+		req.Header.Set("Sec-WebSocket-Protocol", protocol)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	// a tunnelled port-forward names no ports in the query; the runtime is
+	// dialled (and here refuses: nothing listens at the fake URL)
+	if rec := ws("/portForward/default/p", "SPDY/3.1+portforward.k8s.io"); rec.Code != 500 ||
+		!strings.Contains(rec.Body.String(), "dial the runtime's streaming server") {
+		t.Errorf("tunnel = %d %q", rec.Code, rec.Body.String())
+	}
+	if len(rt.forwards) != 1 {
+		t.Errorf("forwards %v", rt.forwards)
+	}
+	// an older WebSocket protocol still needs its ports
+	if rec := ws("/portForward/default/p", "v4.channel.k8s.io"); rec.Code != 400 {
+		t.Errorf("websocket without ports = %d %q", rec.Code, rec.Body.String())
 	}
 }
