@@ -20,6 +20,7 @@ import (
 	"time"
 
 	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/httpstream"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/portforward"
 	"k8s.io/client-go/tools/remotecommand"
@@ -92,7 +93,52 @@ func (k *kubeletAPI) post(path string) (int, string, error) {
 	return resp.StatusCode, string(b), nil
 }
 
-func (k *kubeletAPI) exec(t *testing.T, container string, cmd []string, opts remotecommand.StreamOptions) error {
+// The client protocols: SPDY/3.1 (kubectl before 1.30/1.31) and WebSocket
+// (v5.channel.k8s.io for exec and attach, SPDY tunnelled in WebSocket for
+// port-forward).
+var protocols = []string{"spdy", "websocket"}
+
+func (k *kubeletAPI) executor(t *testing.T, proto, path string) remotecommand.Executor {
+	t.Helper()
+	u, _ := url.Parse(k.base + path)
+	var ex remotecommand.Executor
+	var err error
+	if proto == "websocket" {
+		ex, err = remotecommand.NewWebSocketExecutor(k.rest, "GET", u.String())
+	} else {
+		ex, err = remotecommand.NewSPDYExecutor(k.rest, "POST", u)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ex
+}
+
+func (k *kubeletAPI) dialer(t *testing.T, proto, path string) httpstream.Dialer {
+	t.Helper()
+	u, _ := url.Parse(k.base + path)
+	if proto == "websocket" {
+		d, err := portforward.NewSPDYOverWebsocketDialer(u, k.rest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	transport, upgrader, err := spdy.RoundTripperFor(k.rest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return spdy.NewDialer(upgrader, &http.Client{Transport: transport}, "POST", u)
+}
+
+func (k *kubeletAPI) stream(t *testing.T, proto, path string, opts remotecommand.StreamOptions) error {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return k.executor(t, proto, path).StreamWithContext(ctx, opts)
+}
+
+func (k *kubeletAPI) exec(t *testing.T, proto, container string, cmd []string, opts remotecommand.StreamOptions) error {
 	t.Helper()
 	q := url.Values{"command": cmd}
 	for p, on := range map[string]bool{"input": opts.Stdin != nil, "output": opts.Stdout != nil, "error": opts.Stderr != nil, "tty": opts.Tty} {
@@ -100,37 +146,30 @@ func (k *kubeletAPI) exec(t *testing.T, container string, cmd []string, opts rem
 			q.Set(p, "1")
 		}
 	}
-	return k.stream(t, "/exec/default/streams-"+nodeName+"/"+container+"?"+q.Encode(), opts)
+	return k.stream(t, proto, "/exec/default/streams-"+nodeName+"/"+container+"?"+q.Encode(), opts)
 }
 
-func (k *kubeletAPI) stream(t *testing.T, path string, opts remotecommand.StreamOptions) error {
-	t.Helper()
-	u, _ := url.Parse(k.base + path)
-	ex, err := remotecommand.NewSPDYExecutor(k.rest, "POST", u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	return ex.StreamWithContext(ctx, opts)
-}
-
-// streamingGoroutines counts goroutines serving a stream in this process
-// (the kubelet runs in it): its handlers and the proxy's copiers.
-func streamingGoroutines() int {
-	buf := make([]byte, 4<<20)
-	n := 0
+// streamingGoroutines counts goroutines serving or driving a stream in this
+// process (the kubelet runs in it): the kubelet's handlers, the proxy's
+// copiers, WebSocket and SPDY sessions.
+func streamingGoroutines() []string {
+	buf := make([]byte, 8<<20)
+	var out []string
 	for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
-		if strings.Contains(g, "kubelet/server.(*streamer)") || strings.Contains(g, "proxy.(*UpgradeAwareHandler).tryUpgrade") {
-			n++
+		for _, marker := range []string{"kubelet/server.(*streamer)", "kubelet/server.splice", "kubelet/server.newResizeQueue",
+			"UpgradeAwareHandler", "wsstream.", "spdystream.", "remotecommand."} {
+			if strings.Contains(g, marker) {
+				out = append(out, g)
+				break
+			}
 		}
 	}
-	return n
+	return out
 }
 
 // TestIntegrationStreaming drives the kubelet's /exec, /attach,
-// /portForward and /run, proxied to a real containerd's streaming server,
-// with client-go's SPDY clients.
+// /portForward and /run, backed by a real containerd's streaming server,
+// with client-go's SPDY and WebSocket clients.
 func TestIntegrationStreaming(t *testing.T) {
 	e := newEnv(t)
 	e.opts.Kubeconfig = "" // standalone: the static pod is all we need
@@ -163,9 +202,15 @@ func TestIntegrationStreaming(t *testing.T) {
 		}
 	})
 
+	for _, proto := range protocols {
+		t.Run(proto, func(t *testing.T) { testStreams(t, k, proto, pod) })
+	}
+}
+
+func testStreams(t *testing.T, k *kubeletAPI, proto, pod string) {
 	t.Run("exec", func(t *testing.T) {
 		var out, errOut bytes.Buffer
-		err := k.exec(t, "shell", []string{"/testbin", "echo", "out", "--", "stderr", "err", "--", "exit", "3"},
+		err := k.exec(t, proto, "shell", []string{"/testbin", "echo", "out", "--", "stderr", "err", "--", "exit", "3"},
 			remotecommand.StreamOptions{Stdout: &out, Stderr: &errOut})
 		var exit interface{ ExitStatus() int }
 		if !errors.As(err, &exit) || exit.ExitStatus() != 3 {
@@ -178,7 +223,7 @@ func TestIntegrationStreaming(t *testing.T) {
 
 	t.Run("exec stdin", func(t *testing.T) {
 		var out bytes.Buffer
-		err := k.exec(t, "shell", []string{"/testbin", "cat"}, remotecommand.StreamOptions{Stdin: strings.NewReader("piped\nthrough\n"), Stdout: &out})
+		err := k.exec(t, proto, "shell", []string{"/testbin", "cat"}, remotecommand.StreamOptions{Stdin: strings.NewReader("piped\nthrough\n"), Stdout: &out})
 		if err != nil || out.String() != "piped\nthrough\n" {
 			t.Errorf("cat = %q, %v", out.String(), err)
 		}
@@ -200,42 +245,28 @@ func TestIntegrationStreaming(t *testing.T) {
 			stdinW.Close()
 			close(sizes.ch)
 		}()
-		err := k.exec(t, "shell", []string{"/testbin", "winch"},
+		err := k.exec(t, proto, "shell", []string{"/testbin", "winch"},
 			remotecommand.StreamOptions{Stdin: stdinR, Stdout: out, Tty: true, TerminalSizeQueue: sizes})
 		if err != nil || !strings.Contains(out.String(), "size 40 120") {
 			t.Errorf("tty exec: %v, output %q", err, out.String())
 		}
 	})
 
-	t.Run("exec websocket", func(t *testing.T) {
-		// WebSocket upgrades pass through to the runtime's streaming server;
-		// whether this works depends on the protocols it speaks.
-		u, _ := url.Parse(k.base + "/exec/default/" + pod + "/shell?command=/testbin&command=echo&command=ws&output=1")
-		ex, err := remotecommand.NewWebSocketExecutor(k.rest, "GET", u.String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out bytes.Buffer
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		err = ex.StreamWithContext(ctx, remotecommand.StreamOptions{Stdout: &out})
-		t.Logf("WebSocket exec (v5.channel.k8s.io, passed through to containerd): %v, stdout %q", err, out.String())
-	})
-
 	t.Run("exec errors", func(t *testing.T) {
 		var out bytes.Buffer
-		err := k.exec(t, "nope", []string{"/testbin", "echo"}, remotecommand.StreamOptions{Stdout: &out})
-		if err == nil || !strings.Contains(err.Error(), `container not found ("nope")`) {
+		err := k.exec(t, proto, "nope", []string{"/testbin", "echo"}, remotecommand.StreamOptions{Stdout: &out})
+		if err == nil || (proto == "spdy" && !strings.Contains(err.Error(), `container not found ("nope")`)) {
 			t.Errorf("unknown container: %v", err)
 		}
-		err = k.stream(t, "/exec/default/nope/shell?command=ls&output=1", remotecommand.StreamOptions{Stdout: &out})
-		if err == nil || !strings.Contains(err.Error(), "pod does not exist") {
+		err = k.stream(t, proto, "/exec/default/nope/shell?command=ls&output=1", remotecommand.StreamOptions{Stdout: &out})
+		if err == nil || (proto == "spdy" && !strings.Contains(err.Error(), "pod does not exist")) {
 			t.Errorf("unknown pod: %v", err)
 		}
-		err = k.stream(t, "/exec/default/"+pod+"/shell?output=1", remotecommand.StreamOptions{Stdout: &out})
-		if err == nil || !strings.Contains(err.Error(), "you must specify at least one command") {
+		err = k.stream(t, proto, "/exec/default/"+pod+"/shell?output=1", remotecommand.StreamOptions{Stdout: &out})
+		if err == nil || (proto == "spdy" && !strings.Contains(err.Error(), "you must specify at least one command")) {
 			t.Errorf("no command: %v", err)
 		}
+		t.Logf("last error as the client shows it: %v", err)
 	})
 
 	t.Run("attach", func(t *testing.T) {
@@ -244,27 +275,23 @@ func TestIntegrationStreaming(t *testing.T) {
 		listener := &watchedBuffer{}
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		u, _ := url.Parse(k.base + "/attach/default/" + pod + "/echo?output=1")
-		ex, err := remotecommand.NewSPDYExecutor(k.rest, "POST", u)
-		if err != nil {
-			t.Fatal(err)
-		}
+		ex := k.executor(t, proto, "/attach/default/"+pod+"/echo?output=1")
 		done := make(chan error, 1)
 		go func() { done <- ex.StreamWithContext(ctx, remotecommand.StreamOptions{Stdout: listener}) }()
 		time.Sleep(500 * time.Millisecond) // the listener's session is up
 		var echoed watchedBuffer
 		stdinR, stdinW := io.Pipe()
+		word := "attached-" + proto
 		go func() {
-			io.WriteString(stdinW, "attached\n")
-			echoed.waitFor("attached", 10*time.Second)
+			io.WriteString(stdinW, word+"\n")
+			echoed.waitFor(word, 10*time.Second)
 			stdinW.Close()
 		}()
 		wctx, wcancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer wcancel()
-		wu, _ := url.Parse(k.base + "/attach/default/" + pod + "/echo?input=1&output=1")
-		wex, _ := remotecommand.NewSPDYExecutor(k.rest, "POST", wu)
+		wex := k.executor(t, proto, "/attach/default/"+pod+"/echo?input=1&output=1")
 		_ = wex.StreamWithContext(wctx, remotecommand.StreamOptions{Stdin: stdinR, Stdout: &echoed})
-		if !listener.waitFor("attached\n", 10*time.Second) {
+		if !listener.waitFor(word+"\n", 10*time.Second) {
 			t.Errorf("listener saw %q (writer saw %q)", listener.String(), echoed.String())
 		}
 		cancel()
@@ -272,15 +299,9 @@ func TestIntegrationStreaming(t *testing.T) {
 	})
 
 	t.Run("port-forward", func(t *testing.T) {
-		u, _ := url.Parse(k.base + "/portForward/default/" + pod)
-		transport, upgrader, err := spdy.RoundTripperFor(k.rest)
-		if err != nil {
-			t.Fatal(err)
-		}
-		dialer := spdy.NewDialer(upgrader, &http.Client{Transport: transport}, "POST", u)
 		stop, ready := make(chan struct{}), make(chan struct{})
 		var pfOut, pfErr bytes.Buffer
-		fw, err := portforward.NewOnAddresses(dialer, []string{"127.0.0.1"}, []string{"0:8080"}, stop, ready, &pfOut, &pfErr)
+		fw, err := portforward.NewOnAddresses(k.dialer(t, proto, "/portForward/default/"+pod), []string{"127.0.0.1"}, []string{"0:8080"}, stop, ready, &pfOut, &pfErr)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -315,12 +336,7 @@ func TestIntegrationStreaming(t *testing.T) {
 	})
 
 	t.Run("port-forward closed port", func(t *testing.T) {
-		u, _ := url.Parse(k.base + "/portForward/default/" + pod)
-		transport, upgrader, err := spdy.RoundTripperFor(k.rest)
-		if err != nil {
-			t.Fatal(err)
-		}
-		conn, _, err := spdy.NewDialer(upgrader, &http.Client{Transport: transport}, "POST", u).Dial(portforward.PortForwardProtocolV1Name)
+		conn, _, err := k.dialer(t, proto, "/portForward/default/"+pod).Dial(portforward.PortForwardProtocolV1Name)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -367,31 +383,50 @@ func TestIntegrationStreaming(t *testing.T) {
 
 	t.Run("client goes away mid-stream", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
-		u, _ := url.Parse(k.base + "/exec/default/" + pod + "/shell?command=/testbin&command=sleep&command=inf&input=1&output=1")
-		ex, err := remotecommand.NewSPDYExecutor(k.rest, "POST", u)
-		if err != nil {
-			t.Fatal(err)
-		}
-		stdinR, _ := io.Pipe()
+		marker := "mid-stream-" + proto
+		ex := k.executor(t, proto, "/exec/default/"+pod+"/shell?command=/testbin&command=sleep&command=inf&command="+marker+"&input=1&output=1")
+		stdinR, stdinW := io.Pipe()
+		defer stdinW.Close()
 		done := make(chan error, 1)
 		go func() {
 			done <- ex.StreamWithContext(ctx, remotecommand.StreamOptions{Stdin: stdinR, Stdout: io.Discard})
 		}()
 		eventually(t, "stream proxied", 10*time.Second, func() error {
-			if n := streamingGoroutines(); n == 0 {
-				return errors.New("no streaming goroutine yet")
+			if n := serverGoroutines(); n == 0 {
+				return errors.New("no streaming goroutine in the kubelet yet")
 			}
 			return nil
 		})
 		cancel()
 		<-done
+		stdinW.Close() // client-go's stdin copier waits for its reader
 		eventually(t, "streaming goroutines gone", 10*time.Second, func() error {
-			if n := streamingGoroutines(); n != 0 {
-				return fmt.Errorf("%d streaming goroutines left", n)
+			if gs := streamingGoroutines(); len(gs) != 0 {
+				return fmt.Errorf("%d streaming goroutines left:\n%s", len(gs), strings.Join(gs, "\n\n"))
 			}
 			return nil
 		})
+		t.Logf("exec'd processes left after the client went away: %d", len(processes(marker)))
 	})
+}
+
+// processes returns the pids of host processes whose command line holds s.
+func processes(s string) []string {
+	var pids []string
+	dirs, _ := os.ReadDir("/proc")
+	for _, d := range dirs {
+		b, err := os.ReadFile("/proc/" + d.Name() + "/cmdline")
+		if err == nil && strings.Contains(string(b), s) {
+			pids = append(pids, d.Name())
+		}
+	}
+	return pids
+}
+
+// serverGoroutines counts goroutines in the kubelet's streaming handlers.
+func serverGoroutines() int {
+	buf := make([]byte, 8<<20)
+	return strings.Count(string(buf[:runtime.Stack(buf, true)]), "kubelet/server.(*streamer)")
 }
 
 // watchedBuffer is a buffer safe for concurrent use that can be waited on.
