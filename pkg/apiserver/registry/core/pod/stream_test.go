@@ -52,7 +52,7 @@ func streamFixture() (registry.Store, *proxy.Kubelets) {
 		"ns/ext":     testPod("ext", "n2", "app"),
 	}}
 	n1 := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n1"}, Status: corev1.NodeStatus{
-		Addresses: []corev1.NodeAddress{{Type: corev1.NodeHostName, Address: "n1.local"}, {Type: corev1.NodeInternalIP, Address: "10.0.0.1"}},
+		Addresses:       []corev1.NodeAddress{{Type: corev1.NodeHostName, Address: "n1.local"}, {Type: corev1.NodeInternalIP, Address: "10.0.0.1"}},
 		DaemonEndpoints: corev1.NodeDaemonEndpoints{KubeletEndpoint: corev1.DaemonEndpoint{Port: 10255}}}}
 	n2 := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n2"}, Status: corev1.NodeStatus{
 		Addresses: []corev1.NodeAddress{{Type: corev1.NodeExternalIP, Address: "fd00::2"}}}}
