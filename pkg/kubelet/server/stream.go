@@ -16,7 +16,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/proxy"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
-	"k8s.io/streaming/pkg/httpstream"
 	"k8s.io/streaming/pkg/httpstream/wsstream"
 
 	"github.com/kinc-dev/kinc/pkg/kubelet/cri"
@@ -78,7 +77,7 @@ func parseStreamOptions(r *http.Request) (streamOptions, error) {
 // parsePorts checks the "port" query parameters a WebSocket port-forward
 // names (SPDY clients name ports per stream instead), as upstream.
 func parsePorts(r *http.Request) error {
-	if !isWebSocket(r) || wsstream.IsWebSocketRequestWithTunnelingProtocol(r) {
+	if !wsstream.IsWebSocketRequest(r) || wsstream.IsWebSocketRequestWithTunnelingProtocol(r) {
 		return nil
 	}
 	ports := r.URL.Query()[paramPort]
@@ -100,10 +99,6 @@ func parsePorts(r *http.Request) error {
 		}
 	}
 	return nil
-}
-
-func isWebSocket(r *http.Request) bool {
-	return httpstream.IsUpgradeRequest(r) && strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
 }
 
 // PodLookup is what the streaming endpoints need from the kubelet.
