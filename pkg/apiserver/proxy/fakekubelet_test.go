@@ -31,12 +31,16 @@ type fakeKubelet struct {
 	mu       sync.Mutex // guards clients
 	clients  []string   // CN of each request's client certificate ("" for none)
 	requests []string   // method and URL of each request
+
+	// waiting receives a channel when a "wait" command starts; the
+	// channel is closed when the session's connection closes.
+	waiting chan chan struct{}
 }
 
 // startFakeKubelet serves on ip (a port chosen by the kernel).
 func startFakeKubelet(t *testing.T, ip string) *fakeKubelet {
 	t.Helper()
-	k := &fakeKubelet{}
+	k := &fakeKubelet{waiting: make(chan chan struct{}, 4)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/exec/", k.serveExec)
 	mux.HandleFunc("/attach/", k.serveExec)
@@ -118,7 +122,8 @@ func acceptStreams(w http.ResponseWriter, r *http.Request, protocols []string, w
 
 // serveExec runs a fake command: "echo args…" (stdout), "fail code msg"
 // (msg on stderr, exit code), "cat" (stdin to stdout until stdin closes),
-// "size" (the first terminal size, as WxH); attach prints "attached" and
+// "size" (the first terminal size, as WxH), "wait" (until the client goes
+// away, see fakeKubelet.waiting); attach prints "attached" and
 // copies stdin when there is one.
 func (k *fakeKubelet) serveExec(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
@@ -168,6 +173,16 @@ func (k *fakeKubelet) serveExec(w http.ResponseWriter, r *http.Request) {
 		if err := json.NewDecoder(streams["resize"]).Decode(&size); err == nil {
 			fmt.Fprintf(out, "%dx%d\n", size.Width, size.Height)
 		}
+	case command[0] == "wait":
+		gone := make(chan struct{})
+		k.waiting <- gone
+		fmt.Fprintln(out, "waiting")
+		select {
+		case <-conn.CloseChan():
+		case <-time.After(time.Minute):
+		}
+		close(gone)
+		return
 	case command[0] == "attach":
 		fmt.Fprintln(out, "attached")
 		if in != nil {

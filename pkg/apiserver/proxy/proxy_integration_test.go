@@ -227,6 +227,60 @@ func TestIntegrationExec(t *testing.T) {
 	})
 }
 
+// A client that goes away mid-session ends the kubelet's session too, and
+// leaves no goroutine behind in the apiserver.
+func TestIntegrationExecDisconnect(t *testing.T) {
+	e := setup(t)
+	u := e.execURL("web", "exec", &corev1.PodExecOptions{Command: []string{"wait"}, Stdout: true, Stderr: true})
+	before := e.goroutines(t)
+	for round := 0; round < 3; round++ {
+		for proto, ex := range e.executors(t, u) {
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() {
+				done <- ex.StreamWithContext(ctx, remotecommand.StreamOptions{Stdout: io.Discard, Stderr: io.Discard})
+			}()
+			var gone chan struct{}
+			select {
+			case gone = <-e.kubelet.waiting:
+			case err := <-done:
+				t.Fatalf("%s: session ended early: %v", proto, err)
+			case <-time.After(20 * time.Second):
+				t.Fatalf("%s: the command never started", proto)
+			}
+			cancel()
+			select {
+			case <-gone:
+			case <-time.After(20 * time.Second):
+				t.Fatalf("%s: the kubelet's session outlived its client", proto)
+			}
+			<-done
+		}
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		after := e.goroutines(t)
+		if after <= before+2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("apiserver goroutines: %d before the sessions, %d after", before, after)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// goroutines is the apiserver's goroutine count (/debug/pprof).
+func (e *env) goroutines(t *testing.T) int {
+	t.Helper()
+	code, body := e.send(t, "GET", "/debug/pprof/goroutine?debug=1", nil)
+	var n int
+	if _, err := fmt.Sscanf(body, "goroutine profile: total %d", &n); code != http.StatusOK || err != nil {
+		t.Fatalf("goroutine profile: %d %.200s (%v)", code, body, err)
+	}
+	return n
+}
+
 type oneSize struct{ size *remotecommand.TerminalSize }
 
 func (o *oneSize) Next() *remotecommand.TerminalSize {
