@@ -97,6 +97,13 @@ func WithAuthorization(next http.Handler, z authz.Authorizer, log *slog.Logger) 
 		attrs := authz.Attributes{User: user, Verb: info.Verb, IsResourceRequest: info.IsResourceRequest, Path: r.URL.Path,
 			APIGroup: info.APIGroup, Namespace: info.Namespace, Resource: info.Resource, Subresource: info.Subresource, Name: info.Name}
 		d, reason, err := z.Authorize(r.Context(), attrs)
+		if d == authz.Allow && err == nil && needsCreate(attrs) {
+			// As upstream's AuthorizePodWebsocketUpgradeCreatePermission
+			// (on by default since 1.35): a WebSocket exec, attach or
+			// port-forward is a GET, yet it runs commands as POST does.
+			attrs.Verb = "create"
+			d, reason, err = z.Authorize(r.Context(), attrs)
+		}
 		if err != nil {
 			log.Error("authorization error", "path", r.URL.Path, "err", err)
 		}
@@ -112,6 +119,19 @@ func WithAuthorization(next http.Handler, z authz.Authorizer, log *slog.Logger) 
 		}
 		writeStatus(w, r, forbidden(attrs, reason))
 	})
+}
+
+// needsCreate reports whether a request also needs the create verb: a GET
+// of pods/exec, pods/attach or pods/portforward.
+func needsCreate(a authz.Attributes) bool {
+	if !a.IsResourceRequest || a.Verb != "get" || a.APIGroup != "" || a.Resource != "pods" {
+		return false
+	}
+	switch a.Subresource {
+	case "exec", "attach", "portforward":
+		return true
+	}
+	return false
 }
 
 func forbidden(a authz.Attributes, reason string) error {

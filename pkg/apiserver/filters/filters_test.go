@@ -297,3 +297,52 @@ func TestWithRequestLog(t *testing.T) {
 		t.Errorf("request logged below debug: %s", logs.String())
 	}
 }
+
+// verbAuthz allows the verbs in allow and records what it was asked.
+type verbAuthz struct {
+	allow map[string]bool
+	asked *[]string
+}
+
+func (v verbAuthz) Authorize(_ context.Context, a authz.Attributes) (authz.Decision, string, error) {
+	*v.asked = append(*v.asked, a.Verb+" "+a.Resource+"/"+a.Subresource)
+	if v.allow[a.Verb] {
+		return authz.Allow, "", nil
+	}
+	return authz.Deny, "", nil
+}
+
+// A GET of pods/exec, attach or portforward (a WebSocket session) needs
+// create too, as upstream's AuthorizePodWebsocketUpgradeCreatePermission.
+func TestWithAuthorizationStreamingGetNeedsCreate(t *testing.T) {
+	for _, tc := range []struct {
+		method, path string
+		allow        []string
+		code         int
+		asked        string
+	}{
+		{"GET", "/api/v1/namespaces/ns/pods/p/exec?command=ls", []string{"get"}, http.StatusForbidden, "get pods/exec,create pods/exec"},
+		{"GET", "/api/v1/namespaces/ns/pods/p/exec?command=ls", []string{"get", "create"}, http.StatusOK, "get pods/exec,create pods/exec"},
+		{"GET", "/api/v1/namespaces/ns/pods/p/portforward", []string{"get"}, http.StatusForbidden, "get pods/portforward,create pods/portforward"},
+		{"POST", "/api/v1/namespaces/ns/pods/p/attach", []string{"create"}, http.StatusOK, "create pods/attach"},
+		{"GET", "/api/v1/namespaces/ns/pods/p/log", []string{"get"}, http.StatusOK, "get pods/log"},
+		{"GET", "/api/v1/namespaces/ns/pods/p/proxy/x", []string{"get"}, http.StatusOK, "get pods/proxy"},
+	} {
+		var asked []string
+		z := verbAuthz{allow: map[string]bool{}, asked: &asked}
+		for _, v := range tc.allow {
+			z.allow[v] = true
+		}
+		inner := filters.WithAuthorization(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}), z, discard)
+		h := filters.WithRequestInfo(filters.WithAuthentication(inner, fakeAuthn{user: &authn.User{Name: "bob"}, ok: true}, false, discard))
+		rec := serve(h, httptest.NewRequest(tc.method, tc.path, nil))
+		if rec.Code != tc.code || strings.Join(asked, ",") != tc.asked {
+			t.Errorf("%s %s allowed %v: %d, asked %q; want %d, %q", tc.method, tc.path, tc.allow, rec.Code, asked, tc.code, tc.asked)
+		}
+		if tc.code == http.StatusForbidden {
+			if st := status(t, rec, tc.code); !strings.Contains(st.Message, `cannot create resource "pods/`) {
+				t.Errorf("message %q", st.Message)
+			}
+		}
+	}
+}
