@@ -47,7 +47,7 @@ type env struct {
 	ns      string
 }
 
-func setup(t *testing.T) *env {
+func setup(t *testing.T, flags ...string) *env {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("starts etcd and kube-apiserver")
@@ -68,8 +68,8 @@ func setup(t *testing.T) *env {
 	if err := os.WriteFile(keyFile, cert.KeyPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	inst := apiservertest.Start(t, apiservertest.Options{ExtraFlags: []string{
-		"--kubelet-client-certificate=" + certFile, "--kubelet-client-key=" + keyFile}})
+	inst := apiservertest.Start(t, apiservertest.Options{ExtraFlags: append([]string{
+		"--kubelet-client-certificate=" + certFile, "--kubelet-client-key=" + keyFile}, flags...)})
 	e := &env{inst: inst, client: kubernetes.NewForConfigOrDie(inst.Config), ns: "default", hostIP: globalIP()}
 	ip := e.hostIP
 	if ip == "" {
@@ -225,6 +225,26 @@ func TestIntegrationExec(t *testing.T) {
 			t.Errorf("no kubelet request ends with %s: %q", want, requests)
 		}
 	})
+}
+
+// With --v=4 every request passes through the request log, whose response
+// writer must still hand the connection over to the upgraded protocols.
+func TestIntegrationExecVerbose(t *testing.T) {
+	e := setup(t, "--v=4")
+	u := e.execURL("web", "exec", &corev1.PodExecOptions{Command: []string{"echo", "hi"}, Stdout: true})
+	for proto, ex := range e.executors(t, u) {
+		var out bytes.Buffer
+		if err := ex.StreamWithContext(context.Background(), remotecommand.StreamOptions{Stdout: &out}); err != nil || out.String() != "hi\n" {
+			t.Errorf("%s: %q, %v", proto, out.String(), err)
+		}
+	}
+	log, err := os.ReadFile(e.inst.LogPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(log), "status=101") {
+		t.Errorf("the request log has no 101 for the upgrades:\n%s", log)
+	}
 }
 
 // A client that goes away mid-session ends the kubelet's session too, and
