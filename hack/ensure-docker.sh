@@ -65,7 +65,10 @@ if ! running_dockerd; then
   mkdir -p "$(dirname "$log_file")"
   # Mark where this start begins, so a failure shows this run's lines only.
   echo "---- ensure-docker: starting dockerd at $(date -u +%FT%TZ)" >>"$log_file"
-  nohup dockerd >>"$log_file" 2>&1 </dev/null &
+  # setsid: its own session and process group, so that the engine outlives
+  # whatever started it (a make run, a CI step, a shell killed with its
+  # process group) and the clusters on it stay up.
+  setsid nohup dockerd >>"$log_file" 2>&1 </dev/null &
 fi
 
 for ((i = 0; i < timeout * 2; i++)); do
