@@ -24,7 +24,8 @@ import (
 // speaking SPDY as the kubelet does: /exec and /attach run a few fake
 // commands (remote command protocol v4), /portForward echoes what each
 // port receives after a greeting, /healthz and /pods answer as the
-// kubelet's. It records the client certificates it sees.
+// kubelet's; pods named "ghost" are unknown to it (404). It records the
+// client certificates it sees.
 type fakeKubelet struct {
 	srv *httptest.Server
 
@@ -55,6 +56,10 @@ func startFakeKubelet(t *testing.T, ip string) *fakeKubelet {
 		t.Fatal(err)
 	}
 	k.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "/ghost") { // a pod the kubelet does not know
+			http.Error(w, "pod does not exist", http.StatusNotFound)
+			return
+		}
 		cn := ""
 		if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
 			cn = r.TLS.PeerCertificates[0].Subject.CommonName

@@ -563,6 +563,25 @@ func TestIntegrationStreamErrors(t *testing.T) {
 		}
 	}
 
+	// A pod the kubelet does not know: its refusal reaches the client, on
+	// the error channel of a translated session.
+	e.createPod(t, "ghost", "node-1", "c")
+	gu := e.execURL("ghost", "exec", &corev1.PodExecOptions{Command: []string{"ls"}, Stdout: true})
+	for proto, ex := range e.executors(t, gu) {
+		err := ex.StreamWithContext(ctx, remotecommand.StreamOptions{Stdout: io.Discard})
+		if err == nil || !strings.Contains(err.Error(), "pod does not exist") {
+			t.Errorf("%s exec into a pod the kubelet does not know: %v", proto, err)
+		}
+	}
+	pu := e.client.CoreV1().RESTClient().Post().Namespace(e.ns).Resource("pods").Name("ghost").SubResource("portforward").URL()
+	ws, err := portforward.NewSPDYOverWebsocketDialerForStreaming(pu, e.inst.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := ws.Dial("portforward.k8s.io"); err == nil || !strings.Contains(err.Error(), "pod does not exist") {
+		t.Errorf("websocket port-forward to a pod the kubelet does not know: %v", err)
+	}
+
 	// What the executors report for a refused session.
 	u := e.execURL("two", "exec", &corev1.PodExecOptions{Command: []string{"ls"}, Stdout: true})
 	for proto, ex := range e.executors(t, u) {
