@@ -6,7 +6,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,6 +27,9 @@ import (
 // WebSocket client features turned off, as older kubectls behave).
 func TestIntegrationKubectl(t *testing.T) {
 	e := setup(t)
+	if e.hostIP != "" {
+		e.startBackend(t)
+	}
 	for _, bin := range testenv.KubectlVersions(t) {
 		for _, proto := range []string{"websocket", "spdy"} {
 			t.Run(filepath.Base(bin)+"/"+proto, func(t *testing.T) {
@@ -79,6 +84,10 @@ func TestIntegrationKubectl(t *testing.T) {
 					}
 				}
 
+				if e.hostIP != "" {
+					kubectlProxy(t, bin, env)
+				}
+
 				// port-forward: kubectl prints the local port, the fake
 				// kubelet greets with the pod's port and echoes.
 				ctx, cancel := context.WithCancel(context.Background())
@@ -123,6 +132,38 @@ func TestIntegrationKubectl(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// kubectlProxy runs `kubectl proxy` and reaches the Service websvc
+// through it (services/proxy).
+func kubectlProxy(t *testing.T, bin string, env []string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "proxy", "--port=0")
+	cmd.Env = append(os.Environ(), env...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cancel(); _ = cmd.Wait() }()
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	m := regexp.MustCompile(`Starting to serve on (\S+)`).FindStringSubmatch(line)
+	if m == nil {
+		t.Fatalf("kubectl proxy printed %q, %v", line, err)
+	}
+	resp, err := http.Get("http://" + m[1] + "/api/v1/namespaces/default/services/websvc:http/proxy/through/kubectl?q=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || string(body) != "GET /through/kubectl?q=1 " {
+		t.Errorf("kubectl proxy to the service: %d %q", resp.StatusCode, body)
 	}
 }
 

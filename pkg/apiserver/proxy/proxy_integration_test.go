@@ -452,24 +452,28 @@ func (e *env) send(t *testing.T, method, path string, body io.Reader) (int, stri
 	return resp.StatusCode, string(data)
 }
 
-func TestIntegrationProxy(t *testing.T) {
-	e := setup(t)
-	if e.hostIP == "" {
-		t.Skip("no global unicast address to serve the backends on (the proxies refuse loopback)")
-	}
+// startBackend serves an HTTP backend that answers with what it received
+// (and redirects /redirect to /login) on hostIP, and the Service websvc (port "http" 80) whose EndpointSlice
+// sends that port to it as pod web; it returns the backend's port.
+func (e *env) startBackend(t *testing.T) string {
+	t.Helper()
 	// The backend answers with what it received.
 	l, err := net.Listen("tcp", net.JoinHostPort(e.hostIP, "0"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	backend := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/redirect" {
+			http.Redirect(w, r, "/login", http.StatusFound)
+			return
+		}
 		data, _ := io.ReadAll(r.Body)
 		fmt.Fprintf(w, "%s %s %s", r.Method, r.URL.RequestURI(), data)
 	}))
 	backend.Listener.Close()
 	backend.Listener = l
 	backend.Start()
-	defer backend.Close()
+	t.Cleanup(backend.Close)
 	_, port, _ := net.SplitHostPort(l.Addr().String())
 
 	ctx := context.Background()
@@ -490,6 +494,16 @@ func TestIntegrationProxy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return port
+}
+
+func TestIntegrationProxy(t *testing.T) {
+	e := setup(t)
+	if e.hostIP == "" {
+		t.Skip("no global unicast address to serve the backends on (the proxies refuse loopback)")
+	}
+	port := e.startBackend(t)
+	ctx := context.Background()
 	if _, err := e.client.CoreV1().Services(e.ns).Create(ctx, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "empty"},
 		Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 80}}}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
@@ -506,6 +520,9 @@ func TestIntegrationProxy(t *testing.T) {
 		{"GET", pods + "web:" + port + "/proxy/dir/", "", 200, "GET /dir/ "},
 		{"POST", pods + "http:web:" + port + "/proxy/form", "a=b", 200, "POST /form a=b"},
 		{"DELETE", pods + "web:" + port + "/proxy/x", "", 200, "DELETE /x "},
+		// The redirect is rewritten to go back through the apiserver.
+		{"GET", pods + "web:" + port + "/proxy/redirect", "", 200, "GET /login "},
+		{"GET", svcs + "websvc:http/proxy/redirect", "", 200, "GET /login "},
 		{"GET", pods + "nope:80/proxy/", "", 404, `pods \"nope\" not found`},
 		{"GET", pods + "a:b:c:d/proxy/", "", 400, `invalid pod request`},
 		{"GET", svcs + "websvc:80/proxy/hi", "", 200, "GET /hi "},
