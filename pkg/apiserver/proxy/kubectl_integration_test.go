@@ -30,6 +30,7 @@ func TestIntegrationKubectl(t *testing.T) {
 	if e.hostIP != "" {
 		e.startBackend(t)
 	}
+	debuggers := 0
 	for _, bin := range testenv.KubectlVersions(t) {
 		for _, proto := range []string{"websocket", "spdy"} {
 			t.Run(filepath.Base(bin)+"/"+proto, func(t *testing.T) {
@@ -86,6 +87,25 @@ func TestIntegrationKubectl(t *testing.T) {
 
 				if e.hostIP != "" {
 					kubectlProxy(t, bin, env)
+				}
+
+				// kubectl debug adds an ephemeral container targeting app
+				// (without -i it does not wait for the kubelet to start it);
+				// attach reaches it.
+				if proto == "spdy" {
+					debuggers++
+					name := fmt.Sprintf("debugger-%d", debuggers)
+					out, code := kubectl("", "debug", "web", "--image=busybox", "--target=app", "-c", name)
+					if code != 0 {
+						t.Fatalf("kubectl debug: %d %s", code, out)
+					}
+					out, _ = kubectl("", "get", "pod", "web", "-o", "jsonpath={.spec.ephemeralContainers[?(@.name==\""+name+"\")].targetContainerName}")
+					if out != "app" {
+						t.Errorf("ephemeral container %s targets %q, want app", name, out)
+					}
+					if out, code := kubectl("", "attach", "web", "-c", name); code != 0 || stripNoise(out) != "attached\n" {
+						t.Errorf("attach to the ephemeral container: %d %q", code, out)
+					}
 				}
 
 				// port-forward: kubectl prints the local port, the fake

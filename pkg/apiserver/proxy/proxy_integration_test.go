@@ -74,13 +74,14 @@ func TestIntegrationDiscovery(t *testing.T) {
 	}
 	proxyVerbs := "[create delete get patch update]"
 	for name, want := range map[string]string{
-		"pods/attach":      "PodAttachOptions [create get]",
-		"pods/exec":        "PodExecOptions [create get]",
-		"pods/portforward": "PodPortForwardOptions [create get]",
-		"pods/proxy":       "PodProxyOptions " + proxyVerbs,
-		"pods/log":         "Pod [get]",
-		"nodes/proxy":      "NodeProxyOptions " + proxyVerbs,
-		"services/proxy":   "ServiceProxyOptions " + proxyVerbs,
+		"pods/attach":              "PodAttachOptions [create get]",
+		"pods/exec":                "PodExecOptions [create get]",
+		"pods/portforward":         "PodPortForwardOptions [create get]",
+		"pods/proxy":               "PodProxyOptions " + proxyVerbs,
+		"pods/log":                 "Pod [get]",
+		"pods/ephemeralcontainers": "Pod [get patch update]",
+		"nodes/proxy":              "NodeProxyOptions " + proxyVerbs,
+		"services/proxy":           "ServiceProxyOptions " + proxyVerbs,
 	} {
 		if got[name] != want {
 			t.Errorf("%s: %q, want %q", name, got[name], want)
@@ -90,7 +91,7 @@ func TestIntegrationDiscovery(t *testing.T) {
 	if code != http.StatusOK {
 		t.Fatalf("openapi/v2: %d %.300s", code, doc)
 	}
-	for _, op := range []string{"connectCoreV1PostNamespacedPodExec", "connectCoreV1GetNamespacedPodPortforward", "connectCoreV1PutNamespacedServiceProxyWithPath", "connectCoreV1GetNodeProxyWithPath", "connectCoreV1OptionsNamespacedPodProxy"} {
+	for _, op := range []string{"connectCoreV1PostNamespacedPodExec", "connectCoreV1GetNamespacedPodPortforward", "connectCoreV1PutNamespacedServiceProxyWithPath", "connectCoreV1GetNodeProxyWithPath", "connectCoreV1OptionsNamespacedPodProxy", "patchCoreV1NamespacedPodEphemeralcontainers"} {
 		if !strings.Contains(doc, `"`+op+`"`) {
 			t.Errorf("openapi/v2 lacks %s", op)
 		}

@@ -9,8 +9,8 @@ import (
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry"
 )
 
-// Resource describes core/v1 Pods, with the binding subresource and the
-// connect ones: log, exec, attach and portforward reach the kubelet of the
+// Resource describes core/v1 Pods, with the binding and ephemeralcontainers
+// subresources and the connect ones: log, exec, attach and portforward reach the kubelet of the
 // pod's node with deps.Kubelet (finding the node through deps.Stores),
 // proxy the pod's IP; created and updated pods get the default
 // tolerations of deps.DefaultTolerationSeconds (upstream's when nil).
@@ -28,7 +28,7 @@ func Resource(deps registry.Deps) registry.Resource {
 		Attrs: GetAttrs, Strategy: NewStrategy(ts),
 		StatusStrategy: NewStatusStrategy(),
 		Table:          printers.Pods(),
-		Subresources: []registry.Subresource{attachSubresource(kubelets), bindingSubresource(), execSubresource(kubelets),
-			logSubresource(kubelets), portForwardSubresource(kubelets), proxySubresource()},
+		Subresources: []registry.Subresource{attachSubresource(kubelets), bindingSubresource(), ephemeralContainersSubresource(),
+			execSubresource(kubelets), logSubresource(kubelets), portForwardSubresource(kubelets), proxySubresource()},
 	}
 }

@@ -62,8 +62,13 @@ func (strategy) Validate(_ context.Context, obj runtime.Object) field.ErrorList 
 // PrepareForUpdate keeps the stored status, priority and preemption policy
 // (as the Priority admission plugin does) and re-applies defaults, the
 // DefaultTolerationSeconds plugin's included (it admits updates too).
-func (s strategy) PrepareForUpdate(_ context.Context, obj, old runtime.Object) {
+// Through pods/ephemeralcontainers only spec.ephemeralContainers changes.
+func (s strategy) PrepareForUpdate(ctx context.Context, obj, old runtime.Object) {
 	pod, oldPod := regutil.Cast[*corev1.Pod](obj), regutil.Cast[*corev1.Pod](old)
+	if isEphemeral(ctx) {
+		prepareEphemeralUpdate(pod, oldPod)
+		return
+	}
 	pod.Status = oldPod.Status
 	SetDefaults(pod)
 	if oldPod.Spec.Priority != nil {
@@ -76,9 +81,13 @@ func (s strategy) PrepareForUpdate(_ context.Context, obj, old runtime.Object) {
 }
 
 // ValidateUpdate validates the new pod and that only the mutable parts of
-// its spec changed.
-func (strategy) ValidateUpdate(_ context.Context, obj, old runtime.Object) field.ErrorList {
+// its spec changed (through pods/ephemeralcontainers: that ephemeral
+// containers were only added).
+func (strategy) ValidateUpdate(ctx context.Context, obj, old runtime.Object) field.ErrorList {
 	pod, oldPod := regutil.Cast[*corev1.Pod](obj), regutil.Cast[*corev1.Pod](old)
+	if isEphemeral(ctx) {
+		return validateEphemeralUpdate(pod, oldPod)
+	}
 	errs := validatePod(pod)
 	errs = append(errs, validateAnnotationUpdates(pod, oldPod)...)
 	return append(errs, validateSpecUpdate(pod, oldPod)...)
