@@ -3,6 +3,7 @@ package proxy_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"io"
 	"os"
@@ -92,6 +93,38 @@ func TestIntegrationExec(t *testing.T) {
 			t.Errorf("no kubelet request ends with %s: %q", want, requests)
 		}
 	})
+}
+
+// kubectl cp streams a tar archive through exec: 10 MiB go through stdin
+// and come back on stdout intact over both protocols.
+func TestIntegrationExecBulk(t *testing.T) {
+	e := setup(t)
+	data := make([]byte, 10<<20)
+	for i := range data {
+		data[i] = byte(i*7 + i>>11)
+	}
+	want := sha256.Sum256(data)
+	u := e.execURL("web", "exec", &corev1.PodExecOptions{Command: []string{"cat"}, Stdin: true, Stdout: true, Stderr: true})
+	for proto, ex := range e.executors(t, u) {
+		h := sha256.New()
+		n := &countingWriter{w: h}
+		start := time.Now()
+		err := ex.StreamWithContext(context.Background(), remotecommand.StreamOptions{Stdin: bytes.NewReader(data), Stdout: n, Stderr: io.Discard})
+		if err != nil || n.n != int64(len(data)) || !bytes.Equal(h.Sum(nil), want[:]) {
+			t.Errorf("%s: %d bytes back (want %d), checksum match %v, %v", proto, n.n, len(data), bytes.Equal(h.Sum(nil), want[:]), err)
+		}
+		t.Logf("%s: 10 MiB round trip in %v", proto, time.Since(start))
+	}
+}
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	c.n += int64(len(p))
+	return c.w.Write(p)
 }
 
 // With --v=4 every request passes through the request log, whose response
