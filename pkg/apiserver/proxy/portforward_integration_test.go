@@ -76,6 +76,25 @@ func TestIntegrationPortForward(t *testing.T) {
 			}
 			echo(1)
 			echo(2)
+			// Bulk: 32 MiB out and echoed back.
+			c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", ports[0].Local))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = c.SetDeadline(time.Now().Add(60 * time.Second))
+			br := bufio.NewReader(c)
+			if line, err := br.ReadString('\n'); line != "port 80\n" {
+				t.Fatalf("bulk greeting %q, %v", line, err)
+			}
+			const size = 32 << 20
+			start := time.Now()
+			go func() { _, _ = io.Copy(c, io.LimitReader(zeros{}, size)) }()
+			n, err := io.CopyN(io.Discard, br, size)
+			c.Close()
+			if n != size {
+				t.Fatalf("bulk: %d of %d bytes back, %v", n, size, err)
+			}
+			t.Logf("%s: 32 MiB each way in %v", d.name, time.Since(start))
 			close(stop)
 			select {
 			case err := <-done:
@@ -136,4 +155,12 @@ func TestIntegrationPortForward(t *testing.T) {
 			errStream.Close()
 		})
 	}
+}
+
+// zeros reads as an endless run of zero bytes.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
 }
