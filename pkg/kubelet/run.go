@@ -176,7 +176,9 @@ func newKubelet(ctx context.Context, d deps) (*Kubelet, func()) {
 		k.mirror = &config.MirrorClient{Client: d.client, NodeName: d.nodeName}
 		k.nodeCtl = nodestatus.New(nodestatus.Config{NodeName: d.nodeName, NodeIPs: d.nodeIPs, Labels: d.labels, Taints: d.taints,
 			KubeletPort: cfg.Port, PodCIDR: cfg.PodCIDR, MaxPods: cfg.MaxPods, KubeletVersion: version.KubernetesVersion,
-			LeaseDuration: cfg.NodeLeaseDurationSeconds}, d.client, d.runtime, d.clock, d.machine, d.logger)
+			LeaseDuration:   cfg.NodeLeaseDurationSeconds,
+			MemoryAvailable: cfg.EvictionThreshold(kubeletconfig.SignalMemoryAvailable),
+			NodeFsAvailable: cfg.EvictionThreshold(kubeletconfig.SignalNodeFsAvailable)}, d.client, d.runtime, d.clock, d.machine, d.logger)
 	}
 	return k, wait
 }

@@ -334,19 +334,20 @@ func TestAllFieldsOnlyUnsupportedErrors(t *testing.T) {
 	}
 }
 
-// TestKubeletPatchKeepsOtherEvictionValues: only kind's "0%" thresholds are
-// dropped; any other is kept and so refused by the kubelet's strict parser.
-func TestKubeletPatchKeepsOtherEvictionValues(t *testing.T) {
+// TestKubeletPatchEvictionHard: thresholds reach the kubelet, which reports
+// its pressure conditions from them; an unknown signal or a bad value is
+// refused by the kubelet's validation, naming the field.
+func TestKubeletPatchEvictionHard(t *testing.T) {
 	t.Parallel()
-	_, err := ParsePatches([]string{"kind: KubeletConfiguration\nevictionHard:\n  memory.available: 100Mi\nmaxPods: 50\n"})
-	if err == nil || !strings.Contains(err.Error(), `kubeadmConfigPatches[0]: KubeletConfiguration: error unmarshaling JSON: while decoding JSON: json: unknown field "evictionHard"`) {
-		t.Fatalf("ParsePatches error = %v, want the unknown field named", err)
-	}
-	p, err := ParsePatches([]string{"kind: KubeletConfiguration\nevictionHard:\n  memory.available: 0%\nmaxPods: 50\n"})
+	p, err := ParsePatches([]string{"kind: KubeletConfiguration\nevictionHard:\n  memory.available: 100Mi\n  nodefs.available: 0%\nmaxPods: 50\n"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(p.Kubelet) != 1 || strings.Contains(string(p.Kubelet[0]), "evictionHard") || strings.Contains(string(p.Kubelet[0]), "kind") {
+	if len(p.Kubelet) != 1 || !strings.Contains(string(p.Kubelet[0]), `"memory.available":"100Mi"`) || strings.Contains(string(p.Kubelet[0]), "kind") {
 		t.Fatalf("kubelet patch %s", p.Kubelet)
+	}
+	_, err = ParsePatches([]string{"kind: KubeletConfiguration\nevictionHard:\n  disk.free: 10%\n"})
+	if err == nil || !strings.Contains(err.Error(), `evictionHard[disk.free]: Unsupported value: "disk.free"`) {
+		t.Fatalf("ParsePatches error = %v, want the unknown signal named", err)
 	}
 }

@@ -81,13 +81,6 @@ func (p *Patches) addKubelet(doc string) error {
 	}
 	delete(m, "apiVersion")
 	delete(m, "kind")
-	// kinc's kubelet never evicts; "0%" thresholds (kind's own defaults,
-	// copied into many configs) ask for exactly that, so they are honoured
-	// by dropping them. Any other threshold is left in and rejected by the
-	// kubelet config's strict validation.
-	if eh, ok := m["evictionHard"].(map[string]any); ok && allZeroPercent(eh) {
-		delete(m, "evictionHard")
-	}
 	data, err := json.Marshal(m)
 	if err != nil {
 		return fmt.Errorf("KubeletConfiguration: %w", err)
@@ -116,15 +109,6 @@ func checkKubeletPatch(patch []byte) error {
 	}
 	_, err = kubeletconfig.Parse(doc)
 	return err
-}
-
-func allZeroPercent(m map[string]any) bool {
-	for _, v := range m {
-		if s, ok := v.(string); !ok || (s != "0%" && s != "0") {
-			return false
-		}
-	}
-	return true
 }
 
 // extraArgs accepts kubeadm v1beta3's map and v1beta4's list of name/value.

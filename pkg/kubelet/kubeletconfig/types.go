@@ -67,6 +67,15 @@ type KubeletConfiguration struct {
 
 	// ContainerRuntimeEndpoint is the CRI socket; the flag wins when set.
 	ContainerRuntimeEndpoint string `json:"containerRuntimeEndpoint,omitempty"`
+
+	// EvictionHard maps eviction signals (memory.available,
+	// nodefs.available, …) to thresholds ("100Mi", "10%"). kinc's kubelet
+	// does not evict pods: it reports the node's MemoryPressure and
+	// DiskPressure conditions from these thresholds, as upstream's does
+	// before it evicts. Unset, upstream's defaults apply; set, only the
+	// signals given count, and a "0%" threshold never triggers (kind's
+	// clusters set nodefs and imagefs to "0%").
+	EvictionHard map[string]string `json:"evictionHard,omitempty"`
 }
 
 // Authentication configures who may call the kubelet API.
@@ -173,6 +182,9 @@ func Default(c *KubeletConfiguration) {
 	}
 	if c.MaxPods == 0 {
 		c.MaxPods = 110
+	}
+	if c.EvictionHard == nil {
+		c.EvictionHard = DefaultEvictionHard()
 	}
 	if c.Authorization.Mode == "" {
 		c.Authorization.Mode = "AlwaysAllow"

@@ -44,7 +44,10 @@ func TestParseErrors(t *testing.T) {
 	t.Parallel()
 	head := "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n"
 	for _, tc := range []struct{ name, doc, want string }{
-		{"unknown field", head + "evictionHard: {}\n", `unknown field "evictionHard"`},
+		{"unknown field", head + "evictionSoft: {}\n", `unknown field "evictionSoft"`},
+		{"unknown eviction signal", head + "evictionHard:\n  disk.available: 1%\n", `evictionHard[disk.available]: Unsupported value`},
+		{"bad eviction percentage", head + "evictionHard:\n  nodefs.available: 110%\n", `evictionHard[nodefs.available]: Invalid value: "110%"`},
+		{"bad eviction quantity", head + "evictionHard:\n  memory.available: lots\n", `must be a percentage (e.g. 10%) or a quantity`},
 		{"unknown nested field", head + "authentication:\n  webhook:\n    enabled: true\n", `unknown field "webhook"`},
 		{"wrong kind", "apiVersion: v1\nkind: Pod\n", "want apiVersion"},
 		{"bad driver", head + "cgroupDriver: foo\n", "cgroupDriver"},
@@ -57,5 +60,33 @@ func TestParseErrors(t *testing.T) {
 				t.Errorf("Parse error = %v, want it to contain %q", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestEvictionThresholds(t *testing.T) {
+	t.Parallel()
+	head := "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n"
+	def, err := Parse([]byte(head))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Upstream's defaults: 10% of the node filesystem, 100Mi of memory.
+	if disk := def.EvictionThreshold(SignalNodeFsAvailable); !disk.Crossed(9, 100) || disk.Crossed(10, 100) {
+		t.Errorf("default nodefs threshold %+v", disk)
+	}
+	if mem := def.EvictionThreshold(SignalMemoryAvailable); !mem.Crossed(99<<20, 1<<30) || mem.Crossed(100<<20, 1<<30) {
+		t.Errorf("default memory threshold %+v", mem)
+	}
+	// kind's "0%" thresholds never trigger, and signals left out of a set
+	// map count no more.
+	kind, err := Parse([]byte(head + "evictionHard:\n  nodefs.available: \"0%\"\n  imagefs.available: \"0%\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kind.EvictionThreshold(SignalNodeFsAvailable).Crossed(0, 100) || kind.EvictionThreshold(SignalMemoryAvailable).Crossed(0, 100) {
+		t.Error("a 0% or absent threshold triggered")
+	}
+	if (Threshold{}).Crossed(0, 0) || (Threshold{Percent: 10}).Crossed(0, 0) {
+		t.Error("an unknown capacity crossed a threshold")
 	}
 }

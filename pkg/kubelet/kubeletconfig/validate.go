@@ -83,6 +83,7 @@ func ValidateFields(c *KubeletConfiguration) field.ErrorList {
 	default:
 		errs = append(errs, field.NotSupported(field.NewPath("authorization", "mode"), c.Authorization.Mode, []string{"AlwaysAllow", "Webhook"}))
 	}
+	errs = append(errs, validateEvictionHard(field.NewPath("evictionHard"), c.EvictionHard)...)
 	return errs
 }
 

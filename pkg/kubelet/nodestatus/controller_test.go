@@ -13,6 +13,7 @@ import (
 	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/kinc-dev/kinc/pkg/kubelet/cri"
+	"github.com/kinc-dev/kinc/pkg/kubelet/kubeletconfig"
 )
 
 func TestRegisterStatusLease(t *testing.T) {
@@ -23,6 +24,7 @@ func TestRegisterStatusLease(t *testing.T) {
 		PIDMax: 1000, PIDsInUse: 10, OSImage: "Debian GNU/Linux 12 (bookworm)", KernelVersion: "6.1.0", Architecture: "amd64", OperatingSystem: "linux"}
 	c := New(Config{NodeName: "n1", NodeIPs: []string{"192.0.2.10"}, KubeletPort: 10250, MaxPods: 110, KubeletVersion: "v1.37.2",
 		LeaseDuration: 40, Labels: map[string]string{"node-role.kubernetes.io/control-plane": ""},
+		MemoryAvailable: kubeletconfig.Threshold{Quantity: 100 << 20}, NodeFsAvailable: kubeletconfig.Threshold{Percent: 10},
 		Taints: []v1.Taint{{Key: "node-role.kubernetes.io/control-plane", Effect: v1.TaintEffectNoSchedule}}},
 		client, cri.NewFake(), clk, func() Machine { return machine }, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ctx := context.Background()
@@ -61,10 +63,14 @@ func TestRegisterStatusLease(t *testing.T) {
 		}
 	}
 	machine.MemAvailable = 10 << 20
+	machine.DiskAvailable = 5 << 30
 	_ = c.UpdateStatus(ctx, 5*time.Minute)
 	n, _ = client.CoreV1().Nodes().Get(ctx, "n1", metav1.GetOptions{})
 	if n.Status.Conditions[0].Status != v1.ConditionTrue || n.Status.Conditions[0].Reason != "KubeletHasInsufficientMemory" {
 		t.Errorf("memory pressure = %+v", n.Status.Conditions[0])
+	}
+	if n.Status.Conditions[1].Status != v1.ConditionTrue || n.Status.Conditions[1].Reason != "KubeletHasDiskPressure" {
+		t.Errorf("disk pressure under 10%% free = %+v", n.Status.Conditions[1])
 	}
 	l, err := client.CoordinationV1().Leases(LeaseNamespace).Get(ctx, "n1", metav1.GetOptions{})
 	if err != nil || *l.Spec.HolderIdentity != "n1" || *l.Spec.LeaseDurationSeconds != 40 {

@@ -13,6 +13,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"github.com/kinc-dev/kinc/pkg/kubelet/kubeletconfig"
 )
 
 // Config describes the node to register.
@@ -26,13 +28,11 @@ type Config struct {
 	MaxPods        int32
 	KubeletVersion string
 	LeaseDuration  int32
+	// MemoryAvailable and NodeFsAvailable are the hard eviction thresholds
+	// (evictionHard memory.available, nodefs.available) under which the
+	// node reports MemoryPressure and DiskPressure; zero never does.
+	MemoryAvailable, NodeFsAvailable kubeletconfig.Threshold
 }
-
-// Thresholds of upstream's default hard eviction signals.
-const (
-	memoryAvailableMin = 100 << 20
-	diskAvailablePct   = 10
-)
 
 // newNode is the Node the kubelet registers.
 func (c *Controller) newNode() *v1.Node {
@@ -99,8 +99,8 @@ func (c *Controller) status(ctx context.Context, old *v1.NodeStatus) v1.NodeStat
 			ready, notReadyMsg = false, strings.Join(problems, ", ")
 		}
 	}
-	memPressure := m.MemAvailable > 0 && m.MemAvailable < memoryAvailableMin
-	diskPressure := m.DiskBytes > 0 && m.DiskAvailable*100/m.DiskBytes < diskAvailablePct
+	memPressure := m.MemAvailable > 0 && c.cfg.MemoryAvailable.Crossed(m.MemAvailable, m.MemoryBytes)
+	diskPressure := c.cfg.NodeFsAvailable.Crossed(m.DiskAvailable, m.DiskBytes)
 	pidPressure := m.PIDMax > 0 && m.PIDsInUse*100/m.PIDMax > 95
 	cond := func(t v1.NodeConditionType, s bool, trueReason, trueMsg, falseReason, falseMsg string) v1.NodeCondition {
 		nc := v1.NodeCondition{Type: t, Status: v1.ConditionFalse, Reason: falseReason, Message: falseMsg, LastHeartbeatTime: now, LastTransitionTime: now}

@@ -68,9 +68,9 @@ apiVersion: kinc.dev/v1alpha4
 kubeadmConfigPatches:
 - |
   kind: KubeletConfiguration
-  evictionHard:
+  evictionSoft:
     memory.available: 100Mi
-`)}, wantErr: `unknown field "evictionHard"`},
+`)}, wantErr: `unknown field "evictionSoft"`},
 		{name: "unknown apiserver flag", opts: Options{Config: mustConfig(t, `kind: Cluster
 apiVersion: kinc.dev/v1alpha4
 kubeadmConfigPatches:

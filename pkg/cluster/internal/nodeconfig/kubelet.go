@@ -63,8 +63,8 @@ func ClusterDNS(serviceSubnet string) (string, error) {
 }
 
 // KubeletConfig renders the node's KubeletConfiguration: kinc's settings
-// (as kubeadm's, without podCIDR: the Node gets its range from the
-// node-ipam-controller), then the KubeletConfiguration patches merged in
+// (as kind's kubeadm config, without podCIDR: the Node gets its range from
+// the node-ipam-controller), then the KubeletConfiguration patches merged in
 // order. The result is
 // checked with the kubelet's own strict parser, so a field kinc's kubelet
 // does not implement is an error naming it.
@@ -94,6 +94,9 @@ func KubeletConfig(cfg *config.Cluster, n Node) ([]byte, error) {
 		"staticPodPath":            ManifestsDir,
 		"tlsCertFile":              "/var/lib/kubelet/pki/kubelet.crt",
 		"tlsPrivateKeyFile":        "/var/lib/kubelet/pki/kubelet.key",
+		// kind's kubeadm config: a developer's nearly full disk must not
+		// taint every node with disk-pressure.
+		"evictionHard": map[string]string{"nodefs.available": "0%", "nodefs.inodesFree": "0%", "imagefs.available": "0%"},
 	}
 	doc, err := json.Marshal(base)
 	if err != nil {

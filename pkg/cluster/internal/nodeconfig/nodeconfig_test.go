@@ -170,8 +170,8 @@ nodes:
     kind: KubeletConfiguration
     maxPods: 20
     evictionHard:
-      nodefs.available: "0%"
-      nodefs.inodesFree: "0%"
+      nodefs.available: "5%"
+      memory.available: 200Mi
 kubeadmConfigPatches:
 - |
   kind: KubeletConfiguration
@@ -190,7 +190,10 @@ kubeadmConfigPatches:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(cp), "maxPods: 50") || !strings.Contains(string(w), "maxPods: 20") || strings.Contains(string(w), "eviction") {
+	// kind's "0%" thresholds by default; a patch merges into them.
+	if !strings.Contains(string(cp), "maxPods: 50") || !strings.Contains(string(cp), "nodefs.available: 0%") ||
+		!strings.Contains(string(w), "maxPods: 20") || !strings.Contains(string(w), "nodefs.available: 5%") ||
+		!strings.Contains(string(w), "memory.available: 200Mi") || !strings.Contains(string(w), "imagefs.available: 0%") {
 		t.Errorf("control plane:\n%s\nworker:\n%s", cp, w)
 	}
 	if NodeLabels(nodes[0]) != "node-role.kubernetes.io/control-plane=" || NodeLabels(nodes[1]) != "pool=workers" {
