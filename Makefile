@@ -20,8 +20,10 @@ CLUSTER_NAME ?= kinc
 E2E_FLAGS  := -p 1 -count=1 -tags e2e -timeout $(TEST_TIMEOUT)
 # Prefix of a recipe line whose tests run kubectl: KINC_KUBECTL names the one
 # to use (a 1.27-1.33 on the PATH, else a pinned one built into bin/kubectl),
-# so that no test depends on the kubectl that happens to be installed.
-WITH_KUBECTL := kubectl=$$(hack/ensure-kubectl.sh) && KINC_KUBECTL="$$kubectl"
+# so that no test depends on the kubectl that happens to be installed; the
+# oldest and newest supported (bin/kubectl.1.27, bin/kubectl.1.33) are built
+# too for the tests that run every version.
+WITH_KUBECTL := kubectl=$$(hack/ensure-kubectl.sh) && hack/ensure-kubectl.sh --skew && KINC_KUBECTL="$$kubectl"
 
 # ---- Building ---------------------------------------------------------------
 .PHONY: build

@@ -58,9 +58,10 @@ func RequireKubectl(tb testing.TB) string {
 
 // KubectlVersions returns the kubectl binaries a multi-version test runs:
 // RequireKubectl's first, then the oldest and newest supported versions,
-// kubectl.1.27 and kubectl.1.33, when they sit beside it or beside the
+// kubectl.1.27 and kubectl.1.33, each the first found beside it, beside the
 // PATH's kubectl (symlinks followed), as on machines with several kubectl
-// versions installed side by side. Each binary appears once.
+// versions installed side by side, or in this repository's bin/ (where
+// hack/ensure-kubectl.sh --skew builds them). Each binary appears once.
 func KubectlVersions(tb testing.TB) []string {
 	tb.Helper()
 	primary := RequireKubectl(tb)
@@ -73,16 +74,22 @@ func KubectlVersions(tb testing.TB) []string {
 			dirs = append(dirs, filepath.Dir(real))
 		}
 	}
+	if root, err := repoRoot(); err == nil {
+		dirs = append(dirs, filepath.Join(root, "bin"))
+	}
 	bins := []string{primary}
 	seen := map[string]bool{realPath(primary): true}
 	for _, v := range []string{"1.27", "1.33"} {
 		for _, d := range dirs {
 			p := filepath.Join(d, "kubectl."+v)
-			if _, err := exec.LookPath(p); err != nil || seen[realPath(p)] {
+			if _, err := exec.LookPath(p); err != nil {
 				continue
 			}
-			seen[realPath(p)] = true
-			bins = append(bins, p)
+			if !seen[realPath(p)] {
+				seen[realPath(p)] = true
+				bins = append(bins, p)
+			}
+			break
 		}
 	}
 	return bins
