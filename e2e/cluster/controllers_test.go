@@ -249,6 +249,10 @@ func TestControllerManager(t *testing.T) {
 	})
 
 	// Last: it stops a worker.
+	t.Run("kubectl exec, cp, port-forward and proxies reach pods on workers", func(t *testing.T) {
+		streamingCases(t, m.with(t))
+	})
+
 	t.Run("a stopped worker goes NotReady, is tainted, its pods evicted; back, untainted", func(t *testing.T) {
 		m := m.with(t)
 		ns := m.namespace("e2e-evict")
