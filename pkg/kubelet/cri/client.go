@@ -26,7 +26,11 @@ var _ Runtime = &Client{}
 // Dial connects to a CRI endpoint such as "unix:///run/containerd/containerd.sock"
 // (a bare absolute path is accepted too). The connection is lazy: errors show
 // up on the first call. Close the client when done.
-func Dial(endpoint string) (*Client, error) {
+func Dial(endpoint string, opts ...Option) (*Client, error) {
+	var o dialOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	target := endpoint
 	switch {
 	case strings.HasPrefix(endpoint, "/"):
@@ -35,9 +39,12 @@ func Dial(endpoint string) (*Client, error) {
 	default:
 		return nil, fmt.Errorf("cri: unsupported endpoint %q (want unix:///path)", endpoint)
 	}
-	conn, err := grpc.NewClient(target,
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMsgSize), grpc.MaxCallSendMsgSize(maxMsgSize)))
+	grpcOpts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMsgSize), grpc.MaxCallSendMsgSize(maxMsgSize))}
+	if o.observer != nil {
+		grpcOpts = append(grpcOpts, grpc.WithChainUnaryInterceptor(observeInterceptor(o.observer)))
+	}
+	conn, err := grpc.NewClient(target, grpcOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("cri: dial %s: %w", endpoint, err)
 	}

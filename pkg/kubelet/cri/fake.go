@@ -33,6 +33,10 @@ type Fake struct {
 	Exec func(id string, cmd []string) *runtimeapi.ExecSyncResponse
 	// Calls records the method names called, in order.
 	Calls []string
+	// ImageFs answers ImageFsInfo (nil: no filesystems).
+	ImageFs *runtimeapi.ImageFsInfoResponse
+
+	usage map[string]*runtimeapi.ContainerStats // container id → what SetUsage set
 
 	nextID     int
 	sandboxes  map[string]*fakeSandbox
