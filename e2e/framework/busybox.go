@@ -25,7 +25,7 @@ import (
 const BusyboxImage = "kinc-e2e/busybox:1"
 
 // busyboxApplets are the commands the image links to /bin/busybox.
-var busyboxApplets = []string{"sh", "echo", "sleep", "cat", "env", "httpd", "wget", "ls", "ps", "true", "false", "kill", "hostname", "id", "nc"}
+var busyboxApplets = []string{"sh", "echo", "sleep", "cat", "env", "httpd", "wget", "ls", "ps", "true", "false", "kill", "hostname", "id", "nc", "tar", "mkdir", "sha256sum"}
 
 // ImportBusybox makes BusyboxImage in the local engine: a rootfs of a
 // static /bin/busybox and links to it, given to docker import.
