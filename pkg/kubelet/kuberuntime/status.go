@@ -70,6 +70,7 @@ func (m *Manager) PodStatus(pod *v1.Pod, state *PodState) v1.PodStatus {
 		}
 		st.ContainerStatuses = append(st.ContainerStatuses, cs)
 	}
+	st.EphemeralContainerStatuses = m.ephemeralStatuses(pod, state, sbID, waitReason)
 	st.Phase = podPhase(pod, st.InitContainerStatuses, st.ContainerStatuses, initDone)
 	cond := func(t v1.PodConditionType, ok bool, reason string) v1.PodCondition {
 		c := v1.PodCondition{Type: t, Status: v1.ConditionFalse, Reason: reason, LastTransitionTime: now}

@@ -16,7 +16,9 @@ type waitingError struct{ reason, message string }
 
 func (e *waitingError) Error() string { return e.reason + ": " + e.message }
 
-// SyncPod drives pod towards its spec: a ready sandbox, its volumes, init
+// SyncPod drives pod towards its spec: a ready sandbox, its volumes, the
+// ephemeral containers not started yet (before init containers, as
+// upstream, so a pod stuck initializing can be debugged), init
 // containers one at a time in order, then every regular container, with
 // restarts as restartPolicy says and CrashLoopBackOff between them. It is
 // idempotent; call it again whenever the pod or its containers change. The
@@ -59,6 +61,9 @@ func (m *Manager) SyncPod(ctx context.Context, pod *v1.Pod) error {
 	podIPs := sandboxIPs(sb)
 	if pod.Spec.HostNetwork {
 		podIPs = m.cfg.NodeIPs()
+	}
+	if err := m.startEphemeralContainers(ctx, pod, sb.Id, sbCfg, podIPs, state); err != nil {
+		m.logger.Warn("ephemeral containers", "pod", podFullName(pod), "err", err)
 	}
 	for i := range pod.Spec.InitContainers {
 		c := &pod.Spec.InitContainers[i]
@@ -190,6 +195,13 @@ func (m *Manager) restartContainer(ctx context.Context, pod *v1.Pod, c *v1.Conta
 func (m *Manager) startContainer(ctx context.Context, pod *v1.Pod, c *v1.Container, sandboxID string,
 	sbCfg *runtimeapi.PodSandboxConfig, podIPs []string, state *PodState, init bool) error {
 	err := m.createAndStart(ctx, pod, c, sandboxID, sbCfg, podIPs, state, init)
+	m.recordStart(pod, c.Name, err)
+	return err
+}
+
+// recordStart records the outcome of starting container name: its waiting
+// reason (cleared on success) and a Failed event.
+func (m *Manager) recordStart(pod *v1.Pod, name string, err error) {
 	if err != nil {
 		m.eventFailed(pod, err)
 	}
@@ -197,15 +209,14 @@ func (m *Manager) startContainer(ctx context.Context, pod *v1.Pod, c *v1.Contain
 	var ce *configError
 	switch {
 	case err == nil:
-		m.setWaiting(pod.UID, c.Name, nil)
+		m.setWaiting(pod.UID, name, nil)
 	case errors.As(err, &we):
-		m.setWaiting(pod.UID, c.Name, &v1.ContainerStateWaiting{Reason: we.reason, Message: we.message})
+		m.setWaiting(pod.UID, name, &v1.ContainerStateWaiting{Reason: we.reason, Message: we.message})
 	case errors.As(err, &ce):
-		m.setWaiting(pod.UID, c.Name, &v1.ContainerStateWaiting{Reason: "CreateContainerConfigError", Message: ce.msg})
+		m.setWaiting(pod.UID, name, &v1.ContainerStateWaiting{Reason: "CreateContainerConfigError", Message: ce.msg})
 	default:
-		m.setWaiting(pod.UID, c.Name, &v1.ContainerStateWaiting{Reason: "CreateContainerError", Message: err.Error()})
+		m.setWaiting(pod.UID, name, &v1.ContainerStateWaiting{Reason: "CreateContainerError", Message: err.Error()})
 	}
-	return err
 }
 
 func (m *Manager) createAndStart(ctx context.Context, pod *v1.Pod, c *v1.Container, sandboxID string,
@@ -218,6 +229,13 @@ func (m *Manager) createAndStart(ctx context.Context, pod *v1.Pod, c *v1.Contain
 	if err != nil {
 		return err
 	}
+	return m.runContainer(ctx, pod, c, sandboxID, cfg, sbCfg, podIPs)
+}
+
+// runContainer creates and starts container c from cfg in the sandbox and
+// runs its postStart handler.
+func (m *Manager) runContainer(ctx context.Context, pod *v1.Pod, c *v1.Container, sandboxID string,
+	cfg *runtimeapi.ContainerConfig, sbCfg *runtimeapi.PodSandboxConfig, podIPs []string) error {
 	id, err := m.runtime.CreateContainer(ctx, sandboxID, cfg, sbCfg)
 	if err != nil {
 		m.event(pod, v1.EventTypeWarning, "Failed", "Failed to create container %s: %v", c.Name, err)
@@ -237,7 +255,7 @@ func (m *Manager) createAndStart(ctx context.Context, pod *v1.Pod, c *v1.Contain
 			return &waitingError{reason: "PostStartHookError", message: msg}
 		}
 	}
-	m.logger.Info("started container", "pod", podFullName(pod), "container", c.Name, "id", id, "restartCount", restarts)
+	m.logger.Info("started container", "pod", podFullName(pod), "container", c.Name, "id", id, "restartCount", cfg.GetMetadata().GetAttempt())
 	return nil
 }
 
