@@ -61,7 +61,8 @@ func Run(ctx context.Context, opts *Options, logger *slog.Logger) error {
 	if endpoint == "" {
 		endpoint = cfg.ContainerRuntimeEndpoint
 	}
-	rt, err := cri.Dial(endpoint)
+	metrics := server.NewMetrics()
+	rt, err := cri.Dial(endpoint, cri.WithObserver(metrics.ObserveRuntimeOperation))
 	if err != nil {
 		return err
 	}
@@ -113,7 +114,13 @@ func Run(ctx context.Context, opts *Options, logger *slog.Logger) error {
 	}
 	if tlsCfg != nil {
 		go func() {
-			if err := server.Serve(ctx, server.HostPort(cfg.Address, cfg.Port), tlsCfg, server.NewHandler(k, rt, logger), logger); err != nil {
+			node := server.Node{Name: nodeName, Runtime: rt, Metrics: metrics, Config: cfg, Spec: func() server.MachineInfo {
+				m := nodestatus.Probe(opts.RootDir)
+				return server.MachineInfo{NumCores: int((m.CPUMilli + 999) / 1000), MemoryCapacity: uint64(m.MemoryBytes),
+					MachineID: m.MachineID, SystemUUID: m.SystemUUID, BootID: m.BootID}
+			}, RootDir: opts.RootDir, LogDir: "/var/log", PodLogDir: cfg.PodLogsDir, CgroupRoot: "/sys/fs/cgroup", ProcRoot: "/proc"}
+			h := server.NewNodeHandler(k, rt, node, logger)
+			if err := server.Serve(ctx, server.HostPort(cfg.Address, cfg.Port), tlsCfg, h, logger); err != nil {
 				logger.Error("kubelet API stopped", "err", err)
 			}
 		}()
