@@ -336,6 +336,10 @@ func (c *statsCollector) podStats(ctx context.Context, s *snapshot) ([]PodStats,
 		}
 		if st := sandboxStats[sb.GetId()].GetLinux(); st != nil {
 			if cpu := cpuStats(st.GetCpu()); cpu != nil && cpu.UsageCoreNanoSeconds != nil {
+				if deref(cpu.UsageNanoCores) == 0 && haveCPU {
+					// containerd has no rate for a sandbox on its first sample.
+					cpu.UsageNanoCores = u64(nanoCores)
+				}
 				p.CPU = cpu
 			}
 			if mem := memoryStats(st.GetMemory()); mem != nil && mem.WorkingSetBytes != nil {
@@ -384,7 +388,7 @@ func memoryStats(u *runtimeapi.MemoryUsage) *MemoryStats {
 	for dst, v := range map[**uint64]*runtimeapi.UInt64Value{&s.AvailableBytes: u.GetAvailableBytes(), &s.UsageBytes: u.GetUsageBytes(),
 		&s.WorkingSetBytes: u.GetWorkingSetBytes(), &s.RSSBytes: u.GetRssBytes(), &s.PageFaults: u.GetPageFaults(),
 		&s.MajorPageFaults: u.GetMajorPageFaults()} {
-		if v != nil {
+		if v != nil && (dst != &s.AvailableBytes || v.GetValue() > 0) { // 0 available: no limit
 			*dst = u64(v.GetValue())
 		}
 	}
