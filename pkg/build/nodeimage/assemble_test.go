@@ -60,10 +60,3 @@ func TestCleanName(t *testing.T) {
 		}
 	}
 }
-
-func TestUnescapeMount(t *testing.T) {
-	t.Parallel()
-	if got := unescapeMount(`/a\040b/c`); got != "/a b/c" {
-		t.Fatalf("got %q", got)
-	}
-}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kinc-dev/kinc/images"
+	"github.com/kinc-dev/kinc/pkg/build/workdir"
 	"github.com/kinc-dev/kinc/pkg/exec"
 	"github.com/kinc-dev/kinc/pkg/log"
 	"github.com/kinc-dev/kinc/pkg/version"
@@ -93,7 +94,7 @@ func newBuilder(opts ...Option) *builder {
 		lookPath:  lookPath,
 		geteuid:   os.Geteuid,
 		now:       time.Now,
-		mounts:    readMounts,
+		mounts:    workdir.ReadMounts,
 	}
 	for _, o := range opts {
 		o(b)

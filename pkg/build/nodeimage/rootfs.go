@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/kinc-dev/kinc/pkg/build/workdir"
 )
 
 // rootfsKey says how the base system is made, for the recipe hash: the
@@ -107,71 +108,9 @@ func (b *builder) packages() ([]string, error) {
 }
 
 // removeWorkDir deletes a debootstrap work directory, unmounting first
-// whatever an interrupted debootstrap left mounted inside it (proc, sys):
-// deleting through a mount would reach the host's files. It keeps the
-// directory, and says so, when something stays mounted.
+// whatever an interrupted debootstrap left mounted inside it (workdir.Remove).
 func (b *builder) removeWorkDir(ctx context.Context, dir string) {
-	inside := func() []string {
-		points, err := b.mounts()
-		if err != nil {
-			return []string{"(unknown: " + err.Error() + ")"}
-		}
-		var under []string
-		for _, p := range points {
-			if strings.HasPrefix(p, dir+string(filepath.Separator)) {
-				under = append(under, p)
-			}
-		}
-		return under
-	}
-	under := inside()
-	// Deepest first.
-	for i := len(under) - 1; i >= 0; i-- {
-		_ = b.cmder.CommandContext(context.WithoutCancel(ctx), "umount", "-l", under[i]).Run()
-	}
-	if left := inside(); len(left) > 0 {
-		b.logger.Warnf("not removing %s: still mounted inside it: %s (unmount them, then delete it)", dir, strings.Join(left, ", "))
-		return
-	}
-	if err := os.RemoveAll(dir); err != nil {
-		b.logger.Warnf("remove %s: %v", dir, err)
-	}
-}
-
-// readMounts returns this machine's mount points (Linux: /proc/self/mounts;
-// elsewhere none, as debootstrap does not run there).
-func readMounts() ([]string, error) {
-	data, err := os.ReadFile("/proc/self/mounts")
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var points []string
-	for _, line := range strings.Split(string(data), "\n") {
-		if f := strings.Fields(line); len(f) > 1 {
-			points = append(points, unescapeMount(f[1]))
-		}
-	}
-	return points, nil
-}
-
-// unescapeMount decodes the octal escapes (\040 for a space) of /proc/mounts.
-func unescapeMount(s string) string {
-	var out strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+4 <= len(s) {
-			var v int
-			if _, err := fmt.Sscanf(s[i+1:i+4], "%03o", &v); err == nil {
-				out.WriteByte(byte(v))
-				i += 3
-				continue
-			}
-		}
-		out.WriteByte(s[i])
-	}
-	return out.String()
+	workdir.Remove(ctx, b.cmder, b.mounts, b.logger, dir)
 }
 
 // pruneRootfs removes cached rootfs tarballs other than keep.

@@ -32,6 +32,7 @@ import (
 
 	"k8s.io/utils/clock"
 
+	"github.com/kinc-dev/kinc/pkg/build/buildlog"
 	"github.com/kinc-dev/kinc/pkg/exec"
 	"github.com/kinc-dev/kinc/pkg/log"
 	"github.com/kinc-dev/kinc/pkg/version"
@@ -154,11 +155,8 @@ func (b *builder) suite() *Suite {
 	}
 }
 
-func (b *builder) step(format string, args ...any) {
-	b.Logger.V(0).Infof(" • "+format+" ...", args...)
-}
-
-func (b *builder) done(format string, args ...any) { b.Logger.V(0).Infof(" ✓ "+format, args...) }
+func (b *builder) step(format string, args ...any) { buildlog.Step(b.Logger, format, args...) }
+func (b *builder) done(format string, args ...any) { buildlog.Done(b.Logger, format, args...) }
 
 func (b *builder) build(ctx context.Context) (*Suite, error) {
 	goVersion, err := b.output(ctx, "go", "env", "GOVERSION")
@@ -243,7 +241,7 @@ func (b *builder) progress(name string, start time.Time) (stop func()) {
 			case <-quit:
 				return
 			case <-t.C():
-				b.Logger.V(0).Infof("   still compiling %s: %s so far", name, b.Clock.Since(start).Round(time.Second))
+				buildlog.Note(b.Logger, "still compiling %s: %s so far", name, b.Clock.Since(start).Round(time.Second))
 			}
 		}
 	}()
@@ -273,7 +271,7 @@ func (b *builder) goRun(ctx context.Context, what string, env []string, args ...
 	var out bytes.Buffer
 	w := io.Writer(&out)
 	if info := b.Logger.V(1); info.Enabled() {
-		w = io.MultiWriter(&out, lineLogger{info})
+		w = io.MultiWriter(&out, buildlog.NewLineWriter(info))
 	}
 	if err := cmd.SetStdout(w).SetStderr(w).Run(); err != nil {
 		return fmt.Errorf("suite: %s failed (it needs the Go module proxy or a warm module cache; output follows): %w\n%s",
@@ -407,16 +405,6 @@ func (b *builder) cached(stamp string) bool {
 		}
 	}
 	return true
-}
-
-// lineLogger writes each line of a command's output as a V(1) log line.
-type lineLogger struct{ info log.InfoLogger }
-
-func (l lineLogger) Write(p []byte) (int, error) {
-	for _, line := range strings.Split(strings.TrimRight(string(p), "\n"), "\n") {
-		l.info.Info("   " + line)
-	}
-	return len(p), nil
 }
 
 // lastLines returns the last n lines of s.

@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	osexec "os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/kinc-dev/kinc/pkg/build/workdir"
 )
 
 // slimPaths are removed from the base rootfs (globs relative to its root):
@@ -68,7 +69,7 @@ func (b *builder) ensureBase(ctx context.Context, r recipe, work string) error {
 // inside root (a debootstrap that did not clean up): deleting through a
 // mount would reach the host's files.
 func (b *builder) slim(root string) error {
-	if under := b.mountsUnder(root); len(under) > 0 {
+	if under := workdir.MountsUnder(b.mounts, root); len(under) > 0 {
 		return fmt.Errorf("debootstrap left mounts inside %s: %s (unmount them and run again)", root, strings.Join(under, ", "))
 	}
 	for _, pattern := range slimPaths {
@@ -86,71 +87,9 @@ func (b *builder) slim(root string) error {
 }
 
 // removeWorkDir deletes a work directory, unmounting first whatever an
-// interrupted debootstrap left mounted inside it (proc, sys). It keeps the
-// directory, and says so, when something stays mounted.
+// interrupted debootstrap left mounted inside it (workdir.Remove).
 func (b *builder) removeWorkDir(ctx context.Context, dir string) {
-	under := b.mountsUnder(dir)
-	for i := len(under) - 1; i >= 0; i-- { // deepest first
-		_ = b.cmder.CommandContext(context.WithoutCancel(ctx), "umount", "-l", under[i]).Run()
-	}
-	if left := b.mountsUnder(dir); len(left) > 0 {
-		b.logger.Warnf("not removing %s: still mounted inside it: %s (unmount them, then delete it)", dir, strings.Join(left, ", "))
-		return
-	}
-	if err := os.RemoveAll(dir); err != nil {
-		b.logger.Warnf("remove %s: %v", dir, err)
-	}
-}
-
-// mountsUnder returns the mount points inside dir, outermost first.
-func (b *builder) mountsUnder(dir string) []string {
-	points, err := b.mounts()
-	if err != nil {
-		return []string{"(unknown: " + err.Error() + ")"}
-	}
-	var under []string
-	for _, p := range points {
-		if strings.HasPrefix(p, dir+string(filepath.Separator)) {
-			under = append(under, p)
-		}
-	}
-	return under
-}
-
-// readMounts returns this machine's mount points (Linux: /proc/self/mounts;
-// elsewhere none, as debootstrap does not run there).
-func readMounts() ([]string, error) {
-	data, err := os.ReadFile("/proc/self/mounts")
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var points []string
-	for _, line := range strings.Split(string(data), "\n") {
-		if f := strings.Fields(line); len(f) > 1 {
-			points = append(points, unescapeMount(f[1]))
-		}
-	}
-	return points, nil
-}
-
-// unescapeMount decodes the octal escapes (\040 for a space) of /proc/mounts.
-func unescapeMount(s string) string {
-	var out strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+4 <= len(s) {
-			var v int
-			if _, err := fmt.Sscanf(s[i+1:i+4], "%03o", &v); err == nil {
-				out.WriteByte(byte(v))
-				i += 3
-				continue
-			}
-		}
-		out.WriteByte(s[i])
-	}
-	return out.String()
+	workdir.Remove(ctx, b.cmder, b.mounts, b.logger, dir)
 }
 
 // notFound tells whether err is a command that is not installed.

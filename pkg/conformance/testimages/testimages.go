@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kinc-dev/kinc/pkg/build/workdir"
 	"github.com/kinc-dev/kinc/pkg/exec"
 	"github.com/kinc-dev/kinc/pkg/log"
 )
@@ -85,7 +86,7 @@ type builder struct {
 }
 
 func newBuilder(opts Options) (*builder, error) {
-	b := &builder{cmder: opts.Cmder, logger: opts.Logger, now: opts.Now, geteuid: os.Geteuid, check: checkBinary, mounts: readMounts}
+	b := &builder{cmder: opts.Cmder, logger: opts.Logger, now: opts.Now, geteuid: os.Geteuid, check: checkBinary, mounts: workdir.ReadMounts}
 	if b.cmder == nil {
 		b.cmder = exec.LocalCmder{}
 	}
