@@ -64,6 +64,12 @@ type Kubelet struct {
 	// staticSynced is set once the static pod source delivered its first set
 	// (true from the start when there is no staticPodPath).
 	staticSynced bool
+	// firstSeen is when each known pod was first handed to a pod worker.
+	firstSeen map[types.UID]time.Time
+
+	// podStarted is told how long each pod took from first seen to running
+	// (kubelet_pod_start_duration_seconds); nil: nobody.
+	podStarted func(time.Duration)
 }
 
 // networkNotReady returns why the pod network is not ready, "" when it is.
@@ -150,6 +156,9 @@ func (k *Kubelet) relist() {
 	var start []*v1.Pod
 	for _, p := range desired {
 		if _, ok := k.known[p.UID]; ok || !dying[p.Namespace+"/"+p.Name] {
+			if _, seen := k.firstSeen[p.UID]; !seen {
+				k.firstSeen[p.UID] = k.clock.Now()
+			}
 			k.known[p.UID] = p
 			start = append(start, p)
 		}
@@ -213,8 +222,13 @@ func (k *Kubelet) syncPod(ctx context.Context, u podworkers.Update) error {
 	}
 	st := k.rm.PodStatus(withStatus, state)
 	k.mu.Lock()
+	prev := k.statuses[pod.UID]
 	k.statuses[pod.UID] = st
+	firstSeen, seen := k.firstSeen[pod.UID]
 	k.mu.Unlock()
+	if k.podStarted != nil && seen && st.Phase == v1.PodRunning && prev.Phase != v1.PodRunning && withStatus.Status.Phase != v1.PodRunning {
+		k.podStarted(k.clock.Since(firstSeen))
+	}
 	if apiPod != nil && k.statusMgr != nil {
 		k.statusMgr.SetPodStatus(apiPod, st)
 	}
@@ -238,6 +252,7 @@ func (k *Kubelet) killPod(ctx context.Context, pod *v1.Pod, grace *int64) error 
 	delete(k.known, pod.UID)
 	delete(k.killing, pod.UID)
 	delete(k.statuses, pod.UID)
+	delete(k.firstSeen, pod.UID)
 	k.mu.Unlock()
 	k.logger.Info("pod killed", "pod", pod.Namespace+"/"+pod.Name, "uid", pod.UID)
 	return nil

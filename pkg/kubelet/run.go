@@ -106,6 +106,7 @@ func Run(ctx context.Context, opts *Options, logger *slog.Logger) error {
 		nodeName: nodeName, nodeIPs: nodeIPs, labels: opts.NodeLabels, taints: taints, cfg: cfg, rootDir: opts.RootDir,
 		runtime: rt, client: client, clock: clock.RealClock{}, logger: logger, oomScoreAdjFloor: ownOOMScoreAdj(),
 		cgroupFSRoot: "/sys/fs/cgroup", machine: func() nodestatus.Machine { return nodestatus.Probe(opts.RootDir) },
+		podStarted: metrics.ObservePodStart,
 	})
 	defer func() { cancel(); wait() }()
 	k.start(ctx)
@@ -145,6 +146,7 @@ type deps struct {
 	oomScoreAdjFloor int64
 	cgroupFSRoot     string
 	machine          func() nodestatus.Machine
+	podStarted       func(time.Duration) // nil: pod start durations are not recorded
 }
 
 // newKubelet wires a Kubelet; its pod workers stop when ctx ends (wait for
@@ -164,7 +166,8 @@ func newKubelet(ctx context.Context, d deps) (*Kubelet, func()) {
 	}, d.runtime, objects, d.clock, d.logger)
 	k := &Kubelet{nodeName: d.nodeName, cfg: cfg, logger: d.logger, clock: d.clock, runtime: d.runtime, rm: rm, client: d.client,
 		staticPods: map[types.UID]*v1.Pod{}, apiPods: map[string]*v1.Pod{}, known: map[types.UID]*v1.Pod{},
-		killing: map[types.UID]bool{}, statuses: map[types.UID]v1.PodStatus{}, staticSynced: cfg.StaticPodPath == ""}
+		killing: map[types.UID]bool{}, statuses: map[types.UID]v1.PodStatus{}, staticSynced: cfg.StaticPodPath == "",
+		firstSeen: map[types.UID]time.Time{}, podStarted: d.podStarted}
 	var recorder record.EventRecorder
 	if d.client != nil {
 		events := record.NewBroadcaster(record.WithContext(ctx))
