@@ -82,10 +82,10 @@ func newNodeFixture(t *testing.T, cgroupV2 bool) *nodeFixture {
 
 	cg, proc, logs := filepath.Join(dir, "cgroup"), filepath.Join(dir, "proc"), filepath.Join(dir, "log")
 	if cgroupV2 {
-		writeFiles(t, cg, map[string]string{"cpu.stat": "usage_usec 3000000\nuser_usec 1\n", "memory.current": "1000000\n",
+		writeFiles(t, cg, map[string]string{"cpu.stat": "usage_usec 3000000\nuser_usec 1\n", "memory.current": "1000000\n", "memory.max": "max\n",
 			"memory.stat": "anon 300000\ninactive_file 200000\npgfault 5\npgmajfault 1\n"})
 	} else {
-		writeFiles(t, cg, map[string]string{"cpuacct/cpuacct.usage": "3000000000\n", "memory/memory.usage_in_bytes": "1000000\n",
+		writeFiles(t, cg, map[string]string{"cpuacct/cpuacct.usage": "3000000000\n", "memory/memory.usage_in_bytes": "1000000\n", "memory/memory.limit_in_bytes": "9223372036854771712\n",
 			"memory/memory.stat": "total_rss 300000\ntotal_inactive_file 200000\ntotal_pgfault 5\ntotal_pgmajfault 1\n"})
 	}
 	writeFiles(t, proc, map[string]string{"meminfo": "MemTotal: 2000 kB\nMemFree: 500 kB\n", "stat": "cpu 1 2 3 4 5 6 7 8\nbtime 1700000000\n",
@@ -405,5 +405,18 @@ func TestNodeLogs(t *testing.T) {
 		if strings.Contains(string(resp), "do not serve") || !strings.Contains(string(resp), "HTTP/1.1 ") {
 			t.Errorf("GET %s = %s", path, resp)
 		}
+	}
+}
+
+func TestStatsSummaryNodeMemoryLimit(t *testing.T) {
+	t.Parallel()
+	f := newNodeFixture(t, true)
+	writeFiles(t, f.node.CgroupRoot, map[string]string{"memory.max": "1500000\n"})
+	var s Summary
+	if err := json.Unmarshal(f.get(t, "/stats/summary").Body.Bytes(), &s); err != nil {
+		t.Fatal(err)
+	}
+	if m := s.Node.Memory; m == nil || *m.AvailableBytes != 1500000-800000 {
+		t.Errorf("node memory under a 1.5 MB limit = %+v", m)
 	}
 }

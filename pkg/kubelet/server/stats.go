@@ -183,10 +183,16 @@ func (c *statsCollector) nodeCPU() (uint64, bool) {
 // nodeMemory is the node cgroup's memory (v2 memory.current and
 // memory.stat, v1 memory.usage_in_bytes and memory.stat, else
 // /proc/meminfo), with the working set as upstream computes it: usage less
-// inactive file pages. Available is the machine's memory less the working set.
+// inactive file pages. Available is the machine's memory (or the node
+// cgroup's limit when lower) less the working set.
 func (c *statsCollector) nodeMemory(now metav1.Time) *MemoryStats {
 	meminfo, _ := readKV(filepath.Join(c.procRoot, "meminfo"))
 	total := meminfo["MemTotal"] * 1024
+	for _, p := range []string{"memory.max", "memory/memory.limit_in_bytes"} { // the node's own limit, when lower
+		if limit, err := readInt(filepath.Join(c.cgroupRoot, p)); err == nil && limit > 0 && uint64(limit) < total {
+			total = uint64(limit)
+		}
+	}
 	var usage, inactive, rss, faults, major uint64
 	var ok bool
 	if n, err := readInt(filepath.Join(c.cgroupRoot, "memory.current")); err == nil {
