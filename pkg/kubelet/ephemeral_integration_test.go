@@ -20,8 +20,9 @@ import (
 // containerd and apiserver: an ephemeral container added through
 // pods/ephemeralcontainers to a running pod starts in its sandbox, sees the
 // target container's processes (its /proc/1 is the target's), is attached
-// to through the kubelet, reports its exit through
-// ephemeralContainerStatuses, is not restarted, and dies with the pod.
+// to with a TTY through the kubelet, reports its exit through
+// ephemeralContainerStatuses, is not restarted (by a restarted kubelet
+// either), and dies with the pod.
 func TestIntegrationEphemeralContainer(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
@@ -43,12 +44,12 @@ func TestIntegrationEphemeralContainer(t *testing.T) {
 	})
 	appID := got.Status.ContainerStatuses[0].ContainerID
 
-	// As kubectl debug --target=app does: print PID 1's command line, then
-	// echo stdin until it closes, then exit 3.
+	// As kubectl debug -it --target=app does (stdin and a TTY): print PID
+	// 1's command line, then echo stdin until its end, then exit 3.
 	got.Spec.EphemeralContainers = append(got.Spec.EphemeralContainers, v1.EphemeralContainer{TargetContainerName: "app",
 		EphemeralContainerCommon: v1.EphemeralContainerCommon{Name: "debugger", Image: containerdtest.TestImage, ImagePullPolicy: v1.PullNever,
 			Command: []string{"/testbin", "cat", "/proc/1/cmdline", "--", "echo", "--", "cat", "--", "exit", "3"},
-			Stdin:   true, StdinOnce: true, TerminationMessagePolicy: v1.TerminationMessageReadFile}})
+			Stdin:   true, StdinOnce: true, TTY: true, TerminationMessagePolicy: v1.TerminationMessageReadFile}})
 	if _, err := pods.UpdateEphemeralContainers(ctx, "debuggee", got, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +81,8 @@ func TestIntegrationEphemeralContainer(t *testing.T) {
 		return nil
 	})
 
-	// Attach to it through the kubelet, as kubectl debug -i does after the apiserver.
+	// Attach to it through the kubelet, as kubectl debug -it does through
+	// the apiserver; ^D on an empty line ends the TTY's input.
 	k := e.kubeletAPI(t)
 	var echoed watchedBuffer
 	actx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -88,12 +90,13 @@ func TestIntegrationEphemeralContainer(t *testing.T) {
 	stdinR, stdinW := io.Pipe()
 	go func() {
 		io.WriteString(stdinW, "hello-debugger\n")
-		echoed.waitFor("hello-debugger", 10*time.Second)
+		echoed.waitFor("hello-debugger\r\nhello-debugger", 10*time.Second) // the TTY's echo, then cat's
+		io.WriteString(stdinW, "\x04")
 		stdinW.Close()
 	}()
-	err := k.executor(t, "websocket", "/attach/default/debuggee/debugger?input=1&output=1").StreamWithContext(actx,
-		remotecommand.StreamOptions{Stdin: stdinR, Stdout: &echoed})
-	if !strings.Contains(echoed.String(), "hello-debugger") {
+	err := k.executor(t, "websocket", "/attach/default/debuggee/debugger?input=1&output=1&tty=1").StreamWithContext(actx,
+		remotecommand.StreamOptions{Stdin: stdinR, Stdout: &echoed, Tty: true})
+	if !strings.Contains(echoed.String(), "hello-debugger\r\nhello-debugger") {
 		t.Errorf("attach: %v, echoed %q", err, echoed.String())
 	}
 
@@ -112,7 +115,12 @@ func TestIntegrationEphemeralContainer(t *testing.T) {
 	if term := dbg.State.Terminated; term.ExitCode != 3 || term.Reason != "Error" || term.ContainerID == "" {
 		t.Errorf("terminated status = %+v", dbg)
 	}
-	time.Sleep(4 * time.Second) // a few syncs
+	// Not restarted, by this kubelet nor by a restarted one (it finds the
+	// container again by its labels).
+	time.Sleep(2 * time.Second)
+	e.stop()
+	e.startKubelet()
+	time.Sleep(3 * time.Second) // a few relists
 	p, err := e.pod("default", "debuggee")
 	if err != nil {
 		t.Fatal(err)
