@@ -190,3 +190,27 @@ func TestEphemeralContainerWithoutTargetOwnPIDNamespace(t *testing.T) {
 		t.Errorf("namespace options = %v", ns)
 	}
 }
+
+func TestEphemeralContainerStartsWhileInitializing(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	pod := newPod("init", v1.Container{Name: "main"})
+	pod.Spec.InitContainers = []v1.Container{{Name: "stuck", Image: img}}
+	if st := f.sync(pod); st.InitContainerStatuses[0].State.Running == nil {
+		t.Fatalf("init container not running: %+v", st)
+	}
+	pod.Spec.EphemeralContainers = []v1.EphemeralContainer{{TargetContainerName: "stuck",
+		EphemeralContainerCommon: v1.EphemeralContainerCommon{Name: "debugger", Image: img}}}
+	st := f.sync(pod)
+	state, _ := f.m.GetPodState(f.ctx, pod.UID)
+	dbg := state.Latest("debugger", "")
+	if dbg == nil || !running(dbg) || st.EphemeralContainerStatuses[0].State.Running == nil {
+		t.Fatalf("debugger of an initializing pod: %+v", st.EphemeralContainerStatuses)
+	}
+	if ns := f.runtime.ContainerConfig(dbg.Id).GetLinux().GetSecurityContext().GetNamespaceOptions(); ns.TargetId != state.Latest("stuck", "").Id {
+		t.Errorf("namespace options = %v", ns)
+	}
+	if st.Phase != v1.PodPending || st.ContainerStatuses[0].State.Waiting == nil || state.Latest("main", "") != nil {
+		t.Errorf("pod status = %+v", st)
+	}
+}
