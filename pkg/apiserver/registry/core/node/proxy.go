@@ -11,7 +11,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	utilnet "k8s.io/apimachinery/pkg/util/net"
 
-	"github.com/kinc-dev/kinc/pkg/apiserver/handlers"
 	"github.com/kinc-dev/kinc/pkg/apiserver/proxy"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry"
 )
@@ -21,39 +20,27 @@ import (
 // port of the node.
 func proxySubresource(client registry.KubeletClientConfig) registry.Subresource {
 	cluster := proxy.NewClusterTransport()
-	return registry.Subresource{Name: "proxy", Kind: corev1.SchemeGroupVersion.WithKind("NodeProxyOptions"), Verbs: proxy.Verbs,
-		Options: &corev1.NodeProxyOptions{}, ConnectMethods: proxy.Methods,
-		Connecter: func(st registry.Store) registry.Connecter {
-			return &proxyConnecter{kubelets: proxy.NewKubelets(func() registry.Store { return st }, client), cluster: cluster}
-		}}
+	return proxy.Subresource("nodes", corev1.SchemeGroupVersion.WithKind("NodeProxyOptions"), &corev1.NodeProxyOptions{},
+		func(st registry.Store) proxy.Locator {
+			l := &proxyLocator{kubelets: proxy.NewKubelets(func() registry.Store { return st }, client), cluster: cluster}
+			return func(ctx context.Context, _, id string) (*url.URL, http.RoundTripper, error) {
+				return l.location(ctx, id)
+			}
+		})
 }
 
-// proxyConnecter serves nodes/{name}/proxy/{path}; the name may be
+// proxyLocator finds the backend of nodes/{name}/proxy; the name may be
 // "node", "node:port" or "scheme:node:port".
-type proxyConnecter struct {
+type proxyLocator struct {
 	kubelets *proxy.Kubelets
 	cluster  http.RoundTripper
-}
-
-func (c *proxyConnecter) Connect(w http.ResponseWriter, r *http.Request, _, id string) {
-	if err := proxy.CheckMethod(r, "nodes/proxy"); err != nil {
-		handlers.WriteError(w, r, err)
-		return
-	}
-	loc, transport, err := c.location(r.Context(), id)
-	if err != nil {
-		handlers.WriteError(w, r, err)
-		return
-	}
-	loc.Path = utilnet.JoinPreservingTrailingSlash(loc.Path, proxy.SubPath(r))
-	proxy.Upgrading(loc, transport, true, false).ServeHTTP(w, r)
 }
 
 // location is where nodes/proxy of node id goes, as upstream's
 // ResourceLocation: the kubelet when no port or the kubelet's is named,
 // else that port of the node's address with the requested scheme. The
 // address must resolve to global unicast addresses only.
-func (c *proxyConnecter) location(ctx context.Context, id string) (*url.URL, http.RoundTripper, error) {
+func (c *proxyLocator) location(ctx context.Context, id string) (*url.URL, http.RoundTripper, error) {
 	scheme, name, port, ok := utilnet.SplitSchemeNamePort(id)
 	if !ok {
 		return nil, nil, apierrors.NewBadRequest(fmt.Sprintf("invalid node request %q", id))

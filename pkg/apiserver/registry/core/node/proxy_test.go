@@ -37,7 +37,7 @@ func TestProxyLocation(t *testing.T) {
 	}
 	st := nodeStore{nodes: map[string]*corev1.Node{"n1": node("n1", "172.18.0.2", 10250), "lo": node("lo", "127.0.0.1", 10250)}}
 	kubelets := proxy.NewKubelets(func() registry.Store { return st }, registry.KubeletClientConfig{})
-	c := &proxyConnecter{kubelets: kubelets, cluster: &http.Transport{}}
+	c := &proxyLocator{kubelets: kubelets, cluster: &http.Transport{}}
 	for _, tc := range []struct {
 		id, want string
 		kubelet  bool

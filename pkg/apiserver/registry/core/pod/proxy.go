@@ -11,41 +11,21 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	utilnet "k8s.io/apimachinery/pkg/util/net"
 
-	"github.com/kinc-dev/kinc/pkg/apiserver/handlers"
 	"github.com/kinc-dev/kinc/pkg/apiserver/proxy"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry"
 )
 
-// proxySubresource is pods/proxy: any method, relayed to the pod's IP.
+// proxySubresource is pods/proxy: any method, relayed to the pod's IP; the
+// name may be "pod", "pod:port" or "scheme:pod:port" (a port number).
 func proxySubresource() registry.Subresource {
 	transport := proxy.NewClusterTransport()
-	return registry.Subresource{Name: "proxy", Kind: corev1.SchemeGroupVersion.WithKind("PodProxyOptions"), Verbs: proxy.Verbs,
-		Options: &corev1.PodProxyOptions{}, ConnectMethods: proxy.Methods,
-		Connecter: func(st registry.Store) registry.Connecter {
-			return &proxyConnecter{pods: st, transport: transport}
-		}}
-}
-
-// proxyConnecter serves pods/{name}/proxy/{path}: the name may be
-// "pod", "pod:port" or "scheme:pod:port" (a port number); links
-// in the response are rewritten to point back through the apiserver.
-type proxyConnecter struct {
-	pods      registry.Store
-	transport http.RoundTripper
-}
-
-func (c *proxyConnecter) Connect(w http.ResponseWriter, r *http.Request, ns, id string) {
-	if err := proxy.CheckMethod(r, "pods/proxy"); err != nil {
-		handlers.WriteError(w, r, err)
-		return
-	}
-	loc, err := ProxyLocation(r.Context(), c.pods, ns, id)
-	if err != nil {
-		handlers.WriteError(w, r, err)
-		return
-	}
-	loc.Path = utilnet.JoinPreservingTrailingSlash(loc.Path, proxy.SubPath(r))
-	proxy.Upgrading(loc, c.transport, true, false).ServeHTTP(w, r)
+	return proxy.Subresource("pods", corev1.SchemeGroupVersion.WithKind("PodProxyOptions"), &corev1.PodProxyOptions{},
+		func(pods registry.Store) proxy.Locator {
+			return func(ctx context.Context, ns, id string) (*url.URL, http.RoundTripper, error) {
+				loc, err := ProxyLocation(ctx, pods, ns, id)
+				return loc, transport, err
+			}
+		})
 }
 
 // ProxyLocation returns the address of pod id ("name", "name:port",

@@ -16,47 +16,29 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilnet "k8s.io/apimachinery/pkg/util/net"
 
-	"github.com/kinc-dev/kinc/pkg/apiserver/handlers"
 	"github.com/kinc-dev/kinc/pkg/apiserver/proxy"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry"
 )
 
 // proxySubresource is services/proxy: any method, relayed to a ready
-// endpoint of the service, found in its EndpointSlices (stores of deps).
+// endpoint of the service, found in its EndpointSlices (stores of deps);
+// the name may be "svc", "svc:port" or "scheme:svc:port", the port a
+// number or a name.
 func proxySubresource(deps registry.Deps) registry.Subresource {
 	transport := proxy.NewClusterTransport()
-	return registry.Subresource{Name: "proxy", Kind: corev1.SchemeGroupVersion.WithKind("ServiceProxyOptions"), Verbs: proxy.Verbs,
-		Options: &corev1.ServiceProxyOptions{}, ConnectMethods: proxy.Methods,
-		Connecter: func(st registry.Store) registry.Connecter {
-			return &proxyConnecter{services: st, transport: transport, endpoints: Endpoints{
-				Slices: func() registry.Store {
-					return deps.Stores(discoveryv1.SchemeGroupVersion.WithResource("endpointslices"))
-				},
-				Pods: func() registry.Store { return deps.Stores(corev1.SchemeGroupVersion.WithResource("pods")) },
-			}}
-		}}
-}
-
-// proxyConnecter serves services/{name}/proxy/{path}; the name may be
-// "svc", "svc:port" or "scheme:svc:port", the port a number or a name.
-type proxyConnecter struct {
-	services  registry.Store
-	endpoints Endpoints
-	transport http.RoundTripper
-}
-
-func (c *proxyConnecter) Connect(w http.ResponseWriter, r *http.Request, ns, id string) {
-	if err := proxy.CheckMethod(r, "services/proxy"); err != nil {
-		handlers.WriteError(w, r, err)
-		return
+	endpoints := Endpoints{
+		Slices: func() registry.Store {
+			return deps.Stores(discoveryv1.SchemeGroupVersion.WithResource("endpointslices"))
+		},
+		Pods: func() registry.Store { return deps.Stores(corev1.SchemeGroupVersion.WithResource("pods")) },
 	}
-	loc, err := c.endpoints.Location(r.Context(), c.services, ns, id)
-	if err != nil {
-		handlers.WriteError(w, r, err)
-		return
-	}
-	loc.Path = utilnet.JoinPreservingTrailingSlash(loc.Path, proxy.SubPath(r))
-	proxy.Upgrading(loc, c.transport, true, false).ServeHTTP(w, r)
+	return proxy.Subresource("services", corev1.SchemeGroupVersion.WithKind("ServiceProxyOptions"), &corev1.ServiceProxyOptions{},
+		func(services registry.Store) proxy.Locator {
+			return func(ctx context.Context, ns, id string) (*url.URL, http.RoundTripper, error) {
+				loc, err := endpoints.Location(ctx, services, ns, id)
+				return loc, transport, err
+			}
+		})
 }
 
 // Endpoints finds a service's endpoints: its EndpointSlices (labelled
