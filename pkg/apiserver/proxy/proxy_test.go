@@ -71,12 +71,3 @@ func TestStatusOf(t *testing.T) {
 		t.Errorf("plain error: %+v", got)
 	}
 }
-
-func TestTunnelledProtocols(t *testing.T) {
-	t.Parallel()
-	r := httptest.NewRequest("GET", "/", nil)
-	r.Header.Set("Sec-WebSocket-Protocol", "SPDY/3.1+portforward.k8s.io, v4.channel.k8s.io, SPDY/3.1+other")
-	if got := tunnelledProtocols(r); !reflect.DeepEqual(got, []string{"portforward.k8s.io"}) {
-		t.Errorf("got %q", got)
-	}
-}

@@ -1,31 +1,21 @@
 package proxy
 
 import (
-	"bufio"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
-	"time"
 
-	gwebsocket "github.com/gorilla/websocket"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	pfconsts "k8s.io/apimachinery/pkg/util/portforward"
 	utilproxy "k8s.io/apimachinery/pkg/util/proxy"
-	"k8s.io/client-go/tools/portforward"
 	"k8s.io/streaming/pkg/httpstream"
 	"k8s.io/streaming/pkg/httpstream/spdy"
 	"k8s.io/streaming/pkg/httpstream/wsstream"
 
 	"github.com/kinc-dev/kinc/pkg/apiserver/handlers"
+	"github.com/kinc-dev/kinc/pkg/internal/wstunnel"
 )
-
-// backendResponseTimeout bounds waiting for the kubelet's answer to the
-// SPDY upgrade.
-const backendResponseTimeout = 30 * time.Second
 
 // IsTunnelingWebSocket reports whether r asks for a port-forward with SPDY
 // tunnelled in WebSocket messages (subprotocol SPDY/3.1+portforward.k8s.io,
@@ -48,7 +38,7 @@ type Tunnel struct {
 
 // ServeHTTP implements http.Handler.
 func (t *Tunnel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	protocols := tunnelledProtocols(r)
+	protocols := wstunnel.Protocols(r)
 	if len(protocols) == 0 {
 		http.Error(w, "unable to upgrade: no tunneling spdy protocols provided", http.StatusBadRequest)
 		return
@@ -59,26 +49,11 @@ func (t *Tunnel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer backend.Close()
-
-	up := &http.Request{Method: http.MethodPost, URL: t.Location, Host: t.Location.Host, Header: http.Header{},
-		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1}
-	up.Header.Set(httpstream.HeaderConnection, httpstream.HeaderUpgrade)
-	up.Header.Set(httpstream.HeaderUpgrade, spdy.HeaderSpdy31)
-	for _, p := range protocols {
-		up.Header.Add(httpstream.HeaderProtocolVersion, p)
-	}
-	_ = backend.SetDeadline(time.Now().Add(backendResponseTimeout))
-	if err := up.Write(backend); err != nil {
-		handlers.WriteError(w, r, fmt.Errorf("error sending request: %w", err))
-		return
-	}
-	br := bufio.NewReader(backend)
-	resp, err := http.ReadResponse(br, up)
+	br, resp, err := wstunnel.Upgrade(backend, t.Location, protocols)
 	if err != nil {
-		handlers.WriteError(w, r, fmt.Errorf("error reading the kubelet's upgrade response: %w", err))
+		handlers.WriteError(w, r, fmt.Errorf("kubelet: %w", err))
 		return
 	}
-	_ = backend.SetDeadline(time.Time{})
 	if resp.StatusCode != http.StatusSwitchingProtocols {
 		passResponse(w, resp)
 		return
@@ -87,30 +62,7 @@ func (t *Tunnel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		handlers.WriteError(w, r, apierrors.NewInternalError(fmt.Errorf("unable to upgrade: missing upgrade headers in response")))
 		return
 	}
-	var subprotocols []string
-	if chosen := strings.TrimSpace(resp.Header.Get(httpstream.HeaderProtocolVersion)); chosen != "" {
-		subprotocols = []string{pfconsts.WebsocketsSPDYTunnelingPrefix + chosen}
-	}
-	upgrader := gwebsocket.Upgrader{Subprotocols: subprotocols, CheckOrigin: func(*http.Request) bool { return true }}
-	ws, err := upgrader.Upgrade(w, r, nil)
-	if err != nil {
-		return // the upgrader answered the client
-	}
-	client := portforward.NewTunnelingConnection("apiserver", ws)
-	defer client.Close()
-	relay(client, backend, br)
-}
-
-// tunnelledProtocols are the SPDY protocols of r's tunnelling WebSocket
-// subprotocols (SPDY/3.1+portforward.k8s.io → portforward.k8s.io).
-func tunnelledProtocols(r *http.Request) []string {
-	var out []string
-	for _, p := range gwebsocket.Subprotocols(r) {
-		if strings.HasPrefix(p, pfconsts.WebsocketsSPDYTunnelingPrefix) && strings.HasSuffix(p, pfconsts.KubernetesSuffix) {
-			out = append(out, strings.TrimPrefix(p, pfconsts.WebsocketsSPDYTunnelingPrefix))
-		}
-	}
-	return out
+	wstunnel.Accept(w, r, resp, backend, br, "apiserver")
 }
 
 // passResponse answers the client with the kubelet's refusal.
@@ -123,30 +75,4 @@ func passResponse(w http.ResponseWriter, resp *http.Response) {
 	}
 	w.WriteHeader(resp.StatusCode)
 	_, _ = io.Copy(w, io.LimitReader(resp.Body, 1<<20))
-}
-
-// relay copies between the client and the backend (whose first bytes may
-// wait in br) until either side ends, then closes both and returns once
-// both copies have stopped.
-func relay(client net.Conn, backend net.Conn, br *bufio.Reader) {
-	var once sync.Once
-	done := make(chan struct{}, 2)
-	closeBoth := func() {
-		once.Do(func() {
-			_ = client.Close()
-			_ = backend.Close()
-		})
-	}
-	go func() {
-		_, _ = io.Copy(backend, client)
-		closeBoth()
-		done <- struct{}{}
-	}()
-	go func() {
-		_, _ = io.Copy(client, br)
-		closeBoth()
-		done <- struct{}{}
-	}()
-	<-done
-	<-done
 }

@@ -10,19 +10,18 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strings"
 	"sync"
 	"time"
 
-	gwebsocket "github.com/gorilla/websocket"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/tools/portforward"
 	"k8s.io/client-go/tools/remotecommand"
 	clientspdy "k8s.io/client-go/transport/spdy"
 	"k8s.io/client-go/util/exec"
 	"k8s.io/streaming/pkg/httpstream/spdy"
 	"k8s.io/streaming/pkg/httpstream/wsstream"
+
+	"github.com/kinc-dev/kinc/pkg/internal/wstunnel"
 )
 
 // WebSocket clients: kubectl 1.30+ runs exec and attach over WebSocket with
@@ -35,8 +34,6 @@ import (
 
 const (
 	protocolV5     = "v5.channel.k8s.io"
-	tunnelPrefix   = "SPDY/3.1+"
-	k8sSuffix      = ".k8s.io"
 	wsIdleTimeout  = 4 * time.Hour // upstream's idle limit for a WebSocket session
 	statusDeadline = 10 * time.Second
 )
@@ -215,50 +212,38 @@ func (c *closeNotifyingConn) Close() error {
 }
 
 // tunnelPortForward serves a port-forward whose SPDY session is tunnelled
-// in WebSocket binary messages: it upgrades to the runtime with the
-// tunnelled SPDY protocols, then accepts the WebSocket with the protocol
-// the runtime chose and copies bytes both ways until either side closes.
-// A runtime that refuses has its status and body passed on.
+// in WebSocket binary messages (wstunnel): it upgrades to the runtime with
+// the tunnelled SPDY protocols, then accepts the WebSocket with the
+// protocol the runtime chose and copies bytes both ways until either side
+// closes. A runtime that refuses has its status and body passed on.
 func (s *streamer) tunnelPortForward(w http.ResponseWriter, r *http.Request, loc *url.URL) {
-	var protocols []string
-	for _, p := range gwebsocket.Subprotocols(r) {
-		if strings.HasPrefix(p, tunnelPrefix) && strings.HasSuffix(p, k8sSuffix) {
-			protocols = append(protocols, strings.TrimPrefix(p, tunnelPrefix))
-		}
-	}
+	protocols := wstunnel.Protocols(r)
 	if len(protocols) == 0 {
 		writeText(w, http.StatusBadRequest, "unable to upgrade: no tunneling spdy protocols provided")
 		return
 	}
-	backend, br, resp, err := dialSPDY(r.Context(), loc, protocols)
+	backend, err := dialRuntime(r.Context(), loc)
 	if err != nil {
 		writeText(w, http.StatusInternalServerError, err.Error())
 		return
 	}
 	defer backend.Close()
+	br, resp, err := wstunnel.Upgrade(backend, loc, protocols)
+	if err != nil {
+		writeText(w, http.StatusInternalServerError, fmt.Sprintf("the runtime's streaming server: %v", err))
+		return
+	}
 	if resp.StatusCode != http.StatusSwitchingProtocols {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		writeText(w, resp.StatusCode, string(body))
 		return
 	}
-	var chosen []string
-	if p := strings.TrimSpace(resp.Header.Get("X-Stream-Protocol-Version")); p != "" {
-		chosen = []string{tunnelPrefix + p}
-	}
-	up := gwebsocket.Upgrader{Subprotocols: chosen, CheckOrigin: func(*http.Request) bool { return true }}
-	ws, err := up.Upgrade(w, r, nil)
-	if err != nil {
-		return // answered by Upgrade
-	}
-	tunnel := portforward.NewTunnelingConnection("kubelet", ws)
-	defer tunnel.Close()
-	splice(tunnel, backend, br)
+	wstunnel.Accept(w, r, resp, backend, br, "kubelet")
 }
 
-// dialSPDY sends an SPDY upgrade request for loc offering protocols and
-// returns the connection, a reader positioned after the response head, and
-// the response.
-func dialSPDY(ctx context.Context, loc *url.URL, protocols []string) (net.Conn, *bufio.Reader, *http.Response, error) {
+// dialRuntime connects to loc's host (port 80 or 443 by its scheme when it
+// names none), with TLS for https.
+func dialRuntime(ctx context.Context, loc *url.URL) (net.Conn, error) {
 	host := loc.Host
 	if loc.Port() == "" {
 		port := "80"
@@ -276,43 +261,7 @@ func dialSPDY(ctx context.Context, loc *url.URL, protocols []string) (net.Conn, 
 		conn, err = d.DialContext(ctx, "tcp", host)
 	}
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("dial the runtime's streaming server: %w", err)
+		return nil, fmt.Errorf("dial the runtime's streaming server: %w", err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, loc.String(), nil)
-	if err != nil {
-		conn.Close()
-		return nil, nil, nil, err
-	}
-	req.Header.Set("Connection", "Upgrade")
-	req.Header.Set("Upgrade", "SPDY/3.1")
-	for _, p := range protocols {
-		req.Header.Add("X-Stream-Protocol-Version", p)
-	}
-	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
-	if err := req.Write(conn); err != nil {
-		conn.Close()
-		return nil, nil, nil, fmt.Errorf("upgrade request to the runtime: %w", err)
-	}
-	br := bufio.NewReader(conn)
-	resp, err := http.ReadResponse(br, req)
-	if err != nil {
-		conn.Close()
-		return nil, nil, nil, fmt.Errorf("upgrade response from the runtime: %w", err)
-	}
-	_ = conn.SetDeadline(time.Time{})
-	return conn, br, resp, nil
-}
-
-// splice copies a→b and (fromB, b's reader)→a until either direction ends,
-// then closes both so the other copier ends too, and waits for it.
-func splice(a, b net.Conn, fromB io.Reader) {
-	var wg sync.WaitGroup
-	done := make(chan struct{}, 2)
-	wg.Add(2)
-	go func() { defer wg.Done(); _, _ = io.Copy(b, a); done <- struct{}{} }()
-	go func() { defer wg.Done(); _, _ = io.Copy(a, fromB); done <- struct{}{} }()
-	<-done
-	a.Close()
-	b.Close()
-	wg.Wait()
+	return conn, nil
 }
