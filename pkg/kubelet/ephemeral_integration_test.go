@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"k8s.io/client-go/tools/remotecommand"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
+	"github.com/kinc-dev/kinc/internal/testenv"
 	"github.com/kinc-dev/kinc/pkg/kubelet/containerdtest"
 )
 
@@ -155,4 +158,64 @@ func TestIntegrationEphemeralContainer(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestIntegrationEphemeralContainerKubectlDebug runs the real `kubectl
+// debug -i --target` (each supported kubectl found: SPDY before 1.30,
+// WebSocket after) against the kubelet through the apiserver: the debug
+// container's output, read through its attach (not kubectl's fallback to
+// its log), shows the target's PID 1, and it ends terminated.
+func TestIntegrationEphemeralContainerKubectlDebug(t *testing.T) {
+	containerdtest.MaybeSkip(t)
+	kubectls := testenv.KubectlVersions(t)
+	e := newEnv(t)
+	ctx := context.Background()
+	e.startKubelet()
+	pod := &v1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "debuggee"}, Spec: v1.PodSpec{NodeName: nodeName,
+		Tolerations: []v1.Toleration{{Operator: v1.TolerationOpExists}},
+		Containers: []v1.Container{{Name: "app", Image: containerdtest.TestImage, ImagePullPolicy: v1.PullNever,
+			Command: []string{"/testbin", "echo", "target-up", "--", "sleep", "inf"}}}}}
+	if _, err := e.client.CoreV1().Pods("default").Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "debuggee running", 60*time.Second, func() error {
+		p, err := e.pod("default", "debuggee")
+		if err != nil {
+			return err
+		}
+		return running(p)
+	})
+	for i, kubectl := range kubectls {
+		name := fmt.Sprintf("debugger-%d", i)
+		cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		cmd := exec.CommandContext(cctx, kubectl, "--kubeconfig", e.api.Kubeconfig, "debug", "-i", "debuggee",
+			"--image="+containerdtest.TestImage, "--image-pull-policy=Never", "--target=app", "--container="+name,
+			"--", "/testbin", "sleep", "2", "--", "cat", "/proc/1/cmdline")
+		cmd.Env = append(os.Environ(), "HOME="+e.dir)
+		// A user's stdin stays open: at its end the runtime ends an attach
+		// to a container without stdinOnce, which kubectl debug never sets.
+		stdin, err := cmd.StdinPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := cmd.CombinedOutput() // closes stdin once kubectl exited
+		cancel()
+		_ = stdin
+		if cmdline := strings.ReplaceAll(string(out), "\x00", " "); err != nil || !strings.Contains(cmdline, "/testbin echo target-up -- sleep inf") ||
+			strings.Contains(cmdline, "falling back") {
+			t.Errorf("%s debug: %v\n%s", kubectl, err, cmdline)
+		}
+		eventually(t, name+" terminated", 30*time.Second, func() error {
+			p, err := e.pod("default", "debuggee")
+			if err != nil {
+				return err
+			}
+			for _, s := range p.Status.EphemeralContainerStatuses {
+				if s.Name == name && s.State.Terminated != nil && s.State.Terminated.ExitCode == 0 {
+					return nil
+				}
+			}
+			return fmt.Errorf("ephemeral statuses %+v", p.Status.EphemeralContainerStatuses)
+		})
+	}
 }
