@@ -22,8 +22,8 @@ import (
 // TestIntegrationEphemeralContainer is kubectl debug's path against a real
 // containerd and apiserver: an ephemeral container added through
 // pods/ephemeralcontainers to a running pod starts in its sandbox, sees the
-// target container's processes (its /proc/1 is the target's), is attached
-// to with a TTY through the kubelet, reports its exit through
+// target container's processes (its /proc/1 is the target's), is exec'd
+// into and attached to with a TTY through the kubelet, reports its exit through
 // ephemeralContainerStatuses, is not restarted (by a restarted kubelet
 // either), and dies with the pod.
 func TestIntegrationEphemeralContainer(t *testing.T) {
@@ -84,9 +84,15 @@ func TestIntegrationEphemeralContainer(t *testing.T) {
 		return nil
 	})
 
-	// Attach to it through the kubelet, as kubectl debug -it does through
-	// the apiserver; ^D on an empty line ends the TTY's input.
+	// Exec into it (as the conformance test does), then attach to it
+	// through the kubelet, as kubectl debug -it does through the
+	// apiserver; ^D on an empty line ends the TTY's input.
 	k := e.kubeletAPI(t)
+	var marco strings.Builder
+	if err := k.stream(t, "websocket", "/exec/default/debuggee/debugger?command=/testbin&command=echo&command=marco&output=1",
+		remotecommand.StreamOptions{Stdout: &marco}); err != nil || marco.String() != "marco\n" {
+		t.Errorf("exec in the ephemeral container: %v, output %q", err, marco.String())
+	}
 	var echoed watchedBuffer
 	actx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
