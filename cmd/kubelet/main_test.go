@@ -48,7 +48,8 @@ func TestRunRejectsBadInput(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"unknown config field", []string{"--config", write("bad.yaml", head+"evictionHard: {}\n")}, `unknown field "evictionHard"`},
+		{"unknown config field", []string{"--config", write("bad.yaml", head+"evictionSoft: {}\n")}, `unknown field "evictionSoft"`},
+		{"bad eviction threshold", []string{"--config", write("evict.yaml", head+"evictionHard:\n  nodefs.available: 200%\n")}, `evictionHard[nodefs.available]: Invalid value: "200%"`},
 		{"missing config", []string{"--config", filepath.Join(dir, "absent.yaml")}, "no such file"},
 		{"bad taint", []string{"--config", good, "--register-with-taints", "a=b"}, "has no effect"},
 		{"bad node ip", []string{"--config", good, "--node-ip", "not-an-ip"}, "invalid IP"},
