@@ -165,13 +165,8 @@ func (s *streamer) serveExec(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t := targetOf(r)
-	_, rp, ok := s.find(w, r, t)
+	id, ok := s.runningContainer(w, r, t)
 	if !ok {
-		return
-	}
-	id, ok := rp.Containers[t.container]
-	if !ok {
-		writeText(w, http.StatusInternalServerError, fmt.Sprintf("container not found (%q)", t.container))
 		return
 	}
 	resp, err := s.rt.Exec(r.Context(), &runtimeapi.ExecRequest{ContainerId: id, Cmd: cmd, Tty: opts.tty,
@@ -257,13 +252,8 @@ func (s *streamer) servePortForward(w http.ResponseWriter, r *http.Request) {
 // the command, the code and stderr.
 func (s *streamer) serveRun(w http.ResponseWriter, r *http.Request) {
 	t := targetOf(r)
-	_, rp, ok := s.find(w, r, t)
+	id, ok := s.runningContainer(w, r, t)
 	if !ok {
-		return
-	}
-	id, ok := rp.Containers[t.container]
-	if !ok {
-		writeText(w, http.StatusInternalServerError, fmt.Sprintf("container not found (%q)", t.container))
 		return
 	}
 	cmd := strings.Split(r.FormValue("cmd"), " ")
@@ -375,4 +365,19 @@ func writeText(w http.ResponseWriter, code int, msg string) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(code)
 	_, _ = w.Write([]byte(msg))
+}
+
+// runningContainer finds t's running container for exec and /run, or
+// answers as upstream does (the pod's 404, or 500 "container not found").
+func (s *streamer) runningContainer(w http.ResponseWriter, r *http.Request, t target) (string, bool) {
+	_, rp, ok := s.find(w, r, t)
+	if !ok {
+		return "", false
+	}
+	id, ok := rp.Containers[t.container]
+	if !ok {
+		writeText(w, http.StatusInternalServerError, fmt.Sprintf("container not found (%q)", t.container))
+		return "", false
+	}
+	return id, true
 }
