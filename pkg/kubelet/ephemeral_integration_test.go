@@ -93,7 +93,7 @@ func TestIntegrationEphemeralContainer(t *testing.T) {
 		remotecommand.StreamOptions{Stdout: &marco}); err != nil || marco.String() != "marco\n" {
 		t.Errorf("exec in the ephemeral container: %v, output %q", err, marco.String())
 	}
-	var echoed watchedBuffer
+	var echoed syncBuffer
 	actx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	stdinR, stdinW := io.Pipe()

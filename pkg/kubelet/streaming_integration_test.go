@@ -15,7 +15,6 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -236,7 +235,7 @@ func testStreams(t *testing.T, k *kubeletAPI, proto, pod string) {
 	})
 
 	t.Run("exec tty resize", func(t *testing.T) {
-		out := &watchedBuffer{}
+		out := &syncBuffer{}
 		sizes := &sizeQueue{ch: make(chan *remotecommand.TerminalSize, 2)}
 		sizes.ch <- &remotecommand.TerminalSize{Width: 100, Height: 30}
 		stdinR, stdinW := io.Pipe()
@@ -278,14 +277,14 @@ func testStreams(t *testing.T, k *kubeletAPI, proto, pod string) {
 	t.Run("attach", func(t *testing.T) {
 		// one attach only listens; another writes to the container's stdin,
 		// which echoes it: the listener sees it.
-		listener := &watchedBuffer{}
+		listener := &syncBuffer{}
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		ex := k.executor(t, proto, "/attach/default/"+pod+"/echo?output=1")
 		done := make(chan error, 1)
 		go func() { done <- ex.StreamWithContext(ctx, remotecommand.StreamOptions{Stdout: listener}) }()
 		time.Sleep(500 * time.Millisecond) // the listener's session is up
-		var echoed watchedBuffer
+		var echoed syncBuffer
 		stdinR, stdinW := io.Pipe()
 		word := "attached-" + proto
 		go func() {
@@ -437,26 +436,8 @@ func serverGoroutines() int {
 	return strings.Count(string(buf[:runtime.Stack(buf, true)]), "kubelet/server.(*streamer)")
 }
 
-// watchedBuffer is a buffer safe for concurrent use that can be waited on.
-type watchedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (w *watchedBuffer) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *watchedBuffer) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
-}
-
 // waitFor reports whether s appeared within timeout.
-func (w *watchedBuffer) waitFor(s string, timeout time.Duration) bool {
+func (w *syncBuffer) waitFor(s string, timeout time.Duration) bool {
 	deadline := time.Now().Add(timeout)
 	for !strings.Contains(w.String(), s) {
 		if time.Now().After(deadline) {
