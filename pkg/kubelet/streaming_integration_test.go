@@ -346,7 +346,7 @@ func testStreams(t *testing.T, k *kubeletAPI, proto, pod string) {
 			t.Fatal(err)
 		}
 		defer conn.Close()
-		pair := func(port, id string) (errs io.Reader, data io.ReadWriteCloser) {
+		pair := func(port, id string) (errs, data httpstream.Stream) {
 			h := http.Header{}
 			h.Set(v1.StreamType, v1.StreamTypeError)
 			h.Set(v1.PortHeader, port)
@@ -369,9 +369,9 @@ func testStreams(t *testing.T, k *kubeletAPI, proto, pod string) {
 			t.Errorf("closed port: error stream %q, want an error about port 8081", msg)
 		}
 		t.Logf("closed port: error stream says %q", msg)
-		data.Close()
+		data.Reset()
 		// the same connection still forwards to the open port
-		_, data = pair("8080", "2")
+		errs, data = pair("8080", "2")
 		r := bufio.NewReader(data)
 		done := make(chan string, 1)
 		go func() { line, _ := r.ReadString('\n'); done <- line }()
@@ -383,7 +383,12 @@ func testStreams(t *testing.T, k *kubeletAPI, proto, pod string) {
 		case <-time.After(10 * time.Second):
 			t.Error("open port after a closed one: no greeting")
 		}
-		data.Close()
+		// Reset, not Close: the server keeps its side open, and spdystream's
+		// Close of the connection waits for every stream to end on both sides,
+		// so a half-closed stream would keep the test's own connection (and
+		// its goroutines) alive for the rest of the test.
+		data.Reset()
+		errs.Reset()
 	})
 
 	t.Run("client goes away mid-stream", func(t *testing.T) {
