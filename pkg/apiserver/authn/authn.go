@@ -4,8 +4,10 @@
 package authn
 
 import (
+	"context"
 	"crypto/x509"
 	"net/http"
+	"strings"
 )
 
 // Well-known users and groups.
@@ -15,11 +17,87 @@ const (
 	GroupAuthenticated   = "system:authenticated"
 )
 
-// User is an authenticated identity.
+// User is an authenticated identity. A User is never modified once an
+// authenticator returned it; copy it to change it.
 type User struct {
 	Name   string
 	UID    string
 	Groups []string
+	// Extra holds further facts about the user, as upstream's user.Info
+	// (authentication.kubernetes.io/pod-name, …/credential-id for
+	// service-account tokens).
+	Extra map[string][]string
+}
+
+type ctxKey struct{}
+
+// WithUser returns ctx carrying u, the request's authenticated user.
+func WithUser(ctx context.Context, u *User) context.Context {
+	return context.WithValue(ctx, ctxKey{}, u)
+}
+
+// UserFrom returns the authenticated user ctx carries.
+func UserFrom(ctx context.Context) (*User, bool) {
+	u, ok := ctx.Value(ctxKey{}).(*User)
+	return u, ok && u != nil
+}
+
+// TokenAuthenticator authenticates a bearer token, with the same contract
+// as Authenticator: ok=false and no error for a token it does not
+// recognize as its kind, an error for one of its kind that is invalid.
+// Implementations are safe for concurrent use.
+type TokenAuthenticator interface {
+	AuthenticateToken(ctx context.Context, token string) (*User, bool, error)
+}
+
+// BearerToken authenticates the request's "Authorization: Bearer <token>"
+// header with a TokenAuthenticator. A bearer token that Tokens does not
+// recognize is invalid credentials (an error), never anonymous, as
+// upstream.
+type BearerToken struct {
+	Tokens TokenAuthenticator
+}
+
+func (b BearerToken) AuthenticateRequest(r *http.Request) (*User, bool, error) {
+	token, ok := bearerToken(r)
+	if !ok {
+		return nil, false, nil
+	}
+	user, ok, err := b.Tokens.AuthenticateToken(r.Context(), token)
+	if !ok && err == nil {
+		err = errInvalidToken
+	}
+	return user, ok, err
+}
+
+const errInvalidToken = authError("invalid bearer token")
+
+// bearerToken returns the request's bearer token.
+func bearerToken(r *http.Request) (string, bool) {
+	auth := strings.TrimSpace(r.Header.Get("Authorization"))
+	scheme, token, ok := strings.Cut(auth, " ")
+	if !ok || !strings.EqualFold(scheme, "bearer") {
+		return "", false
+	}
+	token = strings.TrimSpace(token)
+	return token, token != ""
+}
+
+// UnionTokens tries token authenticators in order, as Union does.
+type UnionTokens []TokenAuthenticator
+
+func (u UnionTokens) AuthenticateToken(ctx context.Context, token string) (*User, bool, error) {
+	var firstErr error
+	for _, a := range u {
+		user, ok, err := a.AuthenticateToken(ctx, token)
+		if ok {
+			return user, true, nil
+		}
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	return nil, false, firstErr
 }
 
 // Authenticator authenticates a request. It returns ok=false (and no error)

@@ -1,6 +1,7 @@
 package authn
 
 import (
+	"context"
 	"crypto/subtle"
 	"encoding/csv"
 	"errors"
@@ -62,21 +63,17 @@ func ParseTokens(r io.Reader, name string) (*TokenFile, error) {
 }
 
 func (t *TokenFile) AuthenticateRequest(r *http.Request) (*User, bool, error) {
-	auth := strings.TrimSpace(r.Header.Get("Authorization"))
-	scheme, token, ok := strings.Cut(auth, " ")
-	if !ok || !strings.EqualFold(scheme, "bearer") {
-		return nil, false, nil
-	}
-	token = strings.TrimSpace(token)
-	if token == "" {
-		return nil, false, nil
-	}
+	return BearerToken{Tokens: t}.AuthenticateRequest(r)
+}
+
+// AuthenticateToken recognizes only the file's tokens: a token not in the
+// file is not its kind (ok=false, no error), so that other token
+// authenticators after it may still recognize it.
+func (t *TokenFile) AuthenticateToken(_ context.Context, token string) (*User, bool, error) {
 	for known, u := range t.tokens {
 		if subtle.ConstantTimeCompare([]byte(known), []byte(token)) == 1 {
 			return u, true, nil
 		}
 	}
-	return nil, false, errInvalidToken
+	return nil, false, nil
 }
-
-const errInvalidToken = authError("invalid bearer token")

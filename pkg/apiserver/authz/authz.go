@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"strings"
 
+	rbacv1 "k8s.io/api/rbac/v1"
+
 	"github.com/kinc-dev/kinc/pkg/apiserver/authn"
 )
 
@@ -39,6 +41,16 @@ type Attributes struct {
 // use; reason explains a denial to the user.
 type Authorizer interface {
 	Authorize(ctx context.Context, a Attributes) (Decision, string, error)
+}
+
+// RuleResolver lists the rules a user holds (RBAC's PolicyRules) in a
+// namespace, or cluster-wide for namespace "". Rules from every binding that
+// applies are returned, unmerged and in no promised order. A non-nil error
+// means the list may be incomplete (a binding's role could not be read):
+// the rules returned still hold, as upstream's RulesFor. Used by
+// SelfSubjectRulesReview and by RBAC's escalation check.
+type RuleResolver interface {
+	RulesFor(ctx context.Context, user *authn.User, namespace string) ([]rbacv1.PolicyRule, error)
 }
 
 // AlwaysAllow allows everything.

@@ -23,16 +23,11 @@ import (
 
 type ctxKey int
 
-const (
-	userKey ctxKey = iota
-	infoKey
-)
+const infoKey ctxKey = 0
 
-// UserFrom returns the authenticated user of a request's context.
-func UserFrom(ctx context.Context) (*authn.User, bool) {
-	u, ok := ctx.Value(userKey).(*authn.User)
-	return u, ok
-}
+// UserFrom returns the authenticated user of a request's context
+// (authn.UserFrom).
+func UserFrom(ctx context.Context) (*authn.User, bool) { return authn.UserFrom(ctx) }
 
 // RequestInfoFrom returns the parsed request info of a request's context.
 func RequestInfoFrom(ctx context.Context) (handlers.RequestInfo, bool) {
@@ -84,7 +79,7 @@ func WithAuthentication(next http.Handler, a authn.Authenticator, anonymous bool
 		}
 		// Credentials stop here: handlers and proxies never see them.
 		r.Header.Del("Authorization")
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), userKey, user)))
+		next.ServeHTTP(w, r.WithContext(authn.WithUser(r.Context(), user)))
 	})
 }
 

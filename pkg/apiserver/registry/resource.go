@@ -11,6 +11,8 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/utils/clock"
 
+	"github.com/kinc-dev/kinc/pkg/apiserver/authn"
+	"github.com/kinc-dev/kinc/pkg/apiserver/authz"
 	"github.com/kinc-dev/kinc/pkg/apiserver/printers"
 )
 
@@ -119,6 +121,28 @@ type Deps struct {
 	// of the tolerations the DefaultTolerationSeconds admission plugin
 	// gives pods; nil means upstream's default, 300 each.
 	DefaultTolerationSeconds *TolerationSeconds
+	// Auth is the server's authentication and authorization, for the
+	// resources that answer questions about them (the review APIs), check
+	// a writer's own permissions (RBAC's escalation check) or issue
+	// credentials (serviceaccounts/token). The server fills it in once its
+	// authenticators and authorizers exist, after the constructors
+	// returned: a constructor may keep the pointer and read its fields
+	// while serving requests, never before. Nil (in tests) or a nil field
+	// means that part is not configured.
+	Auth *Auth
+}
+
+// Auth is the server's authentication and authorization (see Deps.Auth).
+type Auth struct {
+	// Authorizer is the --authorization-mode chain.
+	Authorizer authz.Authorizer
+	// Rules resolves the rules a user holds (RBAC), when RBAC is enabled.
+	Rules authz.RuleResolver
+	// Tokens authenticates bearer tokens (TokenReview).
+	Tokens authn.TokenAuthenticator
+	// APIAudiences are the audiences the apiserver accepts tokens for
+	// (--api-audiences, defaulting to the first --service-account-issuer).
+	APIAudiences []string
 }
 
 // TolerationSeconds are the tolerationSeconds of the NoExecute tolerations

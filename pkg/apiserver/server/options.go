@@ -34,6 +34,44 @@ type Options struct {
 	AnonymousAuth     bool
 	AuthorizationMode string
 
+	// Service-account tokens: the issuers (the first one is written into
+	// new tokens, every one is accepted), the public keys that verify
+	// tokens, the private key that signs them, the audiences the apiserver
+	// accepts (default: the issuers), the longest expiry a TokenRequest may
+	// ask for (0: no limit), and whether tokens are checked against the
+	// objects they name (the ServiceAccount, and the pod or secret they
+	// are bound to) on every request.
+	ServiceAccountIssuers            []string
+	ServiceAccountKeyFiles           []string
+	ServiceAccountSigningKeyFile     string
+	APIAudiences                     []string
+	ServiceAccountMaxTokenExpiration time.Duration
+	ServiceAccountLookup             bool
+	// EnableBootstrapTokenAuth accepts bootstrap tokens (Secrets of type
+	// bootstrap.kubernetes.io/token in kube-system) as bearer tokens.
+	EnableBootstrapTokenAuth bool
+
+	// Front-proxy (request header) authentication: a client certificate
+	// signed by RequestheaderClientCAFile, with a common name in
+	// RequestheaderAllowedNames (any when empty), may name the user in
+	// headers; ProxyClientCertFile/KeyFile is what the apiserver presents
+	// to aggregated API servers.
+	RequestheaderClientCAFile       string
+	RequestheaderAllowedNames       []string
+	RequestheaderUsernameHeaders    []string
+	RequestheaderUIDHeaders         []string
+	RequestheaderGroupHeaders       []string
+	RequestheaderExtraHeadersPrefix []string
+	ProxyClientCertFile             string
+	ProxyClientKeyFile              string
+
+	// EnableAdmissionPlugins and DisableAdmissionPlugins adjust the
+	// default admission chain, as upstream's flags.
+	EnableAdmissionPlugins  []string
+	DisableAdmissionPlugins []string
+	// AllowPrivileged allows privileged containers (kubeadm sets it).
+	AllowPrivileged bool
+
 	ServiceClusterIPRange string
 
 	MaxRequestsInflight         int
@@ -62,6 +100,7 @@ func NewOptions() *Options {
 		BindAddress:                 "0.0.0.0",
 		AnonymousAuth:               true,
 		AuthorizationMode:           "AlwaysAllow",
+		ServiceAccountLookup:        true,
 		ServiceClusterIPRange:       "10.96.0.0/12",
 		MaxRequestsInflight:         400,
 		MaxMutatingRequestsInflight: 200,
@@ -90,6 +129,24 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.TokenAuthFile, "token-auth-file", o.TokenAuthFile, "If set, the file that will be used to secure the secure port of the API server via token authentication.")
 	fs.BoolVar(&o.AnonymousAuth, "anonymous-auth", o.AnonymousAuth, "Enables anonymous requests to the secure port of the API server.")
 	fs.StringVar(&o.AuthorizationMode, "authorization-mode", o.AuthorizationMode, "Ordered list of plug-ins to do authorization on secure port. Supported: AlwaysAllow, AlwaysDeny.")
+	fs.StringSliceVar(&o.ServiceAccountIssuers, "service-account-issuer", o.ServiceAccountIssuers, "Identifier of the service account token issuer. The issuer will assert this identifier in \"iss\" claim of issued tokens. When this flag is specified multiple times, the first is used to generate tokens and all are used to determine which issuers are accepted.")
+	fs.StringSliceVar(&o.ServiceAccountKeyFiles, "service-account-key-file", o.ServiceAccountKeyFiles, "File containing PEM-encoded x509 RSA or ECDSA private or public keys, used to verify ServiceAccount tokens. The specified file can contain multiple keys, and the flag can be specified multiple times with different files.")
+	fs.StringVar(&o.ServiceAccountSigningKeyFile, "service-account-signing-key-file", o.ServiceAccountSigningKeyFile, "Path to the file that contains the current private key of the service account token issuer. The issuer will sign issued ID tokens with this private key.")
+	fs.StringSliceVar(&o.APIAudiences, "api-audiences", o.APIAudiences, "Identifiers of the API. The service account token authenticator will validate that tokens used against the API are bound to at least one of these audiences. If unset, the first --service-account-issuer is used.")
+	fs.DurationVar(&o.ServiceAccountMaxTokenExpiration, "service-account-max-token-expiration", o.ServiceAccountMaxTokenExpiration, "The maximum validity duration of a token created by the service account token issuer. If an otherwise valid TokenRequest with a validity duration larger than this value is requested, a token will be issued with a validity duration of this value.")
+	fs.BoolVar(&o.ServiceAccountLookup, "service-account-lookup", o.ServiceAccountLookup, "If true, validate ServiceAccount tokens exist in etcd as part of authentication.")
+	fs.BoolVar(&o.EnableBootstrapTokenAuth, "enable-bootstrap-token-auth", o.EnableBootstrapTokenAuth, "Enable to allow secrets of type 'bootstrap.kubernetes.io/token' in the 'kube-system' namespace to be used for TLS bootstrapping authentication.")
+	fs.StringVar(&o.RequestheaderClientCAFile, "requestheader-client-ca-file", o.RequestheaderClientCAFile, "Root certificate bundle to use to verify client certificates on incoming requests before trusting usernames in headers specified by --requestheader-username-headers.")
+	fs.StringSliceVar(&o.RequestheaderAllowedNames, "requestheader-allowed-names", o.RequestheaderAllowedNames, "List of client certificate common names to allow to provide usernames in headers specified by --requestheader-username-headers. If empty, any client certificate validated by the authorities in --requestheader-client-ca-file is allowed.")
+	fs.StringSliceVar(&o.RequestheaderUsernameHeaders, "requestheader-username-headers", o.RequestheaderUsernameHeaders, "List of request headers to inspect for usernames. X-Remote-User is common.")
+	fs.StringSliceVar(&o.RequestheaderUIDHeaders, "requestheader-uid-headers", o.RequestheaderUIDHeaders, "List of request headers to inspect for UIDs. X-Remote-Uid is suggested.")
+	fs.StringSliceVar(&o.RequestheaderGroupHeaders, "requestheader-group-headers", o.RequestheaderGroupHeaders, "List of request headers to inspect for groups. X-Remote-Group is suggested.")
+	fs.StringSliceVar(&o.RequestheaderExtraHeadersPrefix, "requestheader-extra-headers-prefix", o.RequestheaderExtraHeadersPrefix, "List of request header prefixes to inspect. X-Remote-Extra- is suggested.")
+	fs.StringVar(&o.ProxyClientCertFile, "proxy-client-cert-file", o.ProxyClientCertFile, "Client certificate used to prove the identity of the aggregator or kube-apiserver when it must call out during a request.")
+	fs.StringVar(&o.ProxyClientKeyFile, "proxy-client-key-file", o.ProxyClientKeyFile, "Private key for the client certificate used to prove the identity of the aggregator or kube-apiserver when it must call out during a request.")
+	fs.StringSliceVar(&o.EnableAdmissionPlugins, "enable-admission-plugins", o.EnableAdmissionPlugins, "admission plugins that should be enabled in addition to default enabled ones.")
+	fs.StringSliceVar(&o.DisableAdmissionPlugins, "disable-admission-plugins", o.DisableAdmissionPlugins, "admission plugins that should be disabled although they are in the default enabled plugins list.")
+	fs.BoolVar(&o.AllowPrivileged, "allow-privileged", o.AllowPrivileged, "If true, allow privileged containers.")
 	fs.StringVar(&o.ServiceClusterIPRange, "service-cluster-ip-range", o.ServiceClusterIPRange, "A CIDR notation IP range from which to assign service cluster IPs.")
 	fs.IntVar(&o.MaxRequestsInflight, "max-requests-inflight", o.MaxRequestsInflight, "The maximum number of non-mutating requests in flight at a given time. 0 means no limit.")
 	fs.IntVar(&o.MaxMutatingRequestsInflight, "max-mutating-requests-inflight", o.MaxMutatingRequestsInflight, "The maximum number of mutating requests in flight at a given time. 0 means no limit.")
