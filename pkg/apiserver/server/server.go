@@ -22,17 +22,21 @@ import (
 	"github.com/kinc-dev/kinc/pkg/apiserver/filters"
 	"github.com/kinc-dev/kinc/pkg/apiserver/handlers"
 	"github.com/kinc-dev/kinc/pkg/apiserver/printers"
+	"github.com/kinc-dev/kinc/pkg/apiserver/registry"
 	"github.com/kinc-dev/kinc/pkg/apiserver/storage/etcd3"
 	"github.com/kinc-dev/kinc/pkg/pki"
 )
 
 // Server is a configured apiserver, ready to Serve.
 type Server struct {
-	opts     *Options
-	log      *slog.Logger
-	etcd     *clientv3.Client
-	handler  http.Handler
-	stores   *storeSet
+	opts    *Options
+	log     *slog.Logger
+	etcd    *clientv3.Client
+	handler http.Handler
+	stores  *storeSet
+	// auth is what the resources see of the server's authentication and
+	// authorization (registry.Deps.Auth), filled in once both exist.
+	auth     *registry.Auth
 	tls      *tls.Config
 	clock    clock.WithTicker
 	stopFunc []func()
@@ -54,8 +58,8 @@ func New(opts *Options, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{opts: opts, log: log, etcd: etcd, tls: tlsConfig, clock: clock.RealClock{}}
-	s.stores, err = newStoreSet(opts, etcd, s.clock, log)
+	s := &Server{opts: opts, log: log, etcd: etcd, tls: tlsConfig, clock: clock.RealClock{}, auth: &registry.Auth{}}
+	s.stores, err = newStoreSet(opts, etcd, s.clock, s.auth, log)
 	if err != nil {
 		etcd.Close()
 		return nil, err
@@ -79,6 +83,7 @@ func New(opts *Options, log *slog.Logger) (*Server, error) {
 		s.Close()
 		return nil, err
 	}
+	s.auth.Authorizer = authorizer
 
 	api := handlers.NewAPI(s.stores.resources, scheme.Scheme, printers.NewDefault(printers.WithScheme(scheme.Scheme), printers.WithPrinters(s.stores.tables()...)), s.clock, log)
 	advertise := net.JoinHostPort(s.advertiseAddress(), strconv.Itoa(opts.SecurePort))

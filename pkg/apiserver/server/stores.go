@@ -61,20 +61,20 @@ func (s *storeSet) stop() {
 
 // newDeps returns what the resources' constructors get from opts; stores
 // answers registry.Deps.Stores.
-func newDeps(opts *Options, stores func(schema.GroupVersionResource) registry.Store, clk clock.PassiveClock) (registry.Deps, error) {
+func newDeps(opts *Options, stores func(schema.GroupVersionResource) registry.Store, clk clock.PassiveClock, auth *registry.Auth) (registry.Deps, error) {
 	_, cidr, err := net.ParseCIDR(opts.ServiceClusterIPRange)
 	if err != nil {
 		return registry.Deps{}, fmt.Errorf("--service-cluster-ip-range: %w", err)
 	}
-	return registry.Deps{ServiceClusterIPRange: cidr, Stores: stores, Clock: clk,
+	return registry.Deps{ServiceClusterIPRange: cidr, Stores: stores, Clock: clk, Auth: auth,
 		Kubelet: registry.KubeletClientConfig{CertFile: opts.KubeletClientCertificate, KeyFile: opts.KubeletClientKey},
 		DefaultTolerationSeconds: &registry.TolerationSeconds{
 			NotReady: opts.DefaultNotReadyTolerationSeconds, Unreachable: opts.DefaultUnreachableTolerationSeconds}}, nil
 }
 
-func newStoreSet(opts *Options, etcd *clientv3.Client, clk clock.WithTicker, log *slog.Logger) (*storeSet, error) {
+func newStoreSet(opts *Options, etcd *clientv3.Client, clk clock.WithTicker, auth *registry.Auth, log *slog.Logger) (*storeSet, error) {
 	set := &storeSet{byGVR: map[schema.GroupVersionResource]*generic.Store{}}
-	deps, err := newDeps(opts, set.lookup, clk)
+	deps, err := newDeps(opts, set.lookup, clk, auth)
 	if err != nil {
 		return nil, err
 	}
