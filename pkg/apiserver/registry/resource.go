@@ -3,11 +3,13 @@ package registry
 import (
 	"context"
 	"net"
+	"time"
 
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/utils/clock"
 
@@ -143,6 +145,46 @@ type Auth struct {
 	// APIAudiences are the audiences the apiserver accepts tokens for
 	// (--api-audiences, defaulting to the first --service-account-issuer).
 	APIAudiences []string
+	// TokenIssuer signs service-account tokens (serviceaccounts/token);
+	// nil when the server has no --service-account-signing-key-file.
+	TokenIssuer TokenIssuer
+	// MaxTokenExpiration caps the expiration a TokenRequest may ask for
+	// (--service-account-max-token-expiration); 0 means no cap.
+	MaxTokenExpiration time.Duration
+}
+
+// TokenIssuer signs service-account tokens. Implementations are safe for
+// concurrent use.
+type TokenIssuer interface {
+	// IssueToken returns a signed token (a JWT) saying c.
+	IssueToken(ctx context.Context, c TokenClaims) (string, error)
+}
+
+// TokenClaims are what a service-account token says: whose it is, what it
+// is bound to, for whom and for how long.
+type TokenClaims struct {
+	// Namespace and ServiceAccount name the token's service account.
+	Namespace      string
+	ServiceAccount ObjectRef
+	// Pod, Secret and Node are the objects the token is bound to; a zero
+	// ObjectRef means none. A pod-bound token also names the pod's node
+	// (whose UID may be empty when the Node is not found).
+	Pod, Secret, Node ObjectRef
+	// Audiences are the token's "aud"; never empty.
+	Audiences []string
+	// IssuedAt is "iat" and "nbf"; Expiration is the token's lifetime
+	// ("exp" = IssuedAt + Expiration).
+	IssuedAt   time.Time
+	Expiration time.Duration
+	// WarnAfter, when not zero, is the "warnafter" of an extended-lifetime
+	// token.
+	WarnAfter time.Time
+}
+
+// ObjectRef names one object by name and UID.
+type ObjectRef struct {
+	Name string
+	UID  types.UID
 }
 
 // TolerationSeconds are the tolerationSeconds of the NoExecute tolerations
