@@ -35,6 +35,11 @@ type Attributes struct {
 	Resource          string
 	Subresource       string
 	Name              string
+	// FieldSelector is the request's raw ?fieldSelector= of a list or
+	// watch ("spec.nodeName=a"), "" when none: the Node authorizer lets a
+	// kubelet list only the pods bound to it, as upstream's authorizers see
+	// field selectors (AuthorizeWithSelectors).
+	FieldSelector string
 }
 
 // Authorizer decides on a request. Implementations are safe for concurrent

@@ -91,6 +91,9 @@ func WithAuthorization(next http.Handler, z authz.Authorizer, log *slog.Logger) 
 		user, _ := UserFrom(r.Context())
 		attrs := authz.Attributes{User: user, Verb: info.Verb, IsResourceRequest: info.IsResourceRequest, Path: r.URL.Path,
 			APIGroup: info.APIGroup, Namespace: info.Namespace, Resource: info.Resource, Subresource: info.Subresource, Name: info.Name}
+		if info.Verb == "list" || info.Verb == "watch" {
+			attrs.FieldSelector = r.URL.Query().Get("fieldSelector")
+		}
 		d, reason, err := z.Authorize(r.Context(), attrs)
 		if d == authz.Allow && err == nil && needsCreate(attrs) {
 			// As upstream's AuthorizePodWebsocketUpgradeCreatePermission
