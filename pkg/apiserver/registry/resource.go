@@ -76,6 +76,15 @@ type Resource struct {
 	SharedStorage *Conversion
 	// Table prints the kind for `kubectl get` (server-side tables).
 	Table printers.Printer
+	// NewStore, when set, makes the resource storage-less (the review
+	// APIs): the server creates no etcd storage or watch cache for it and
+	// serves it, and its subresources, from the Store NewStore returns,
+	// called once while the server assembles its resources (CreateOnly is
+	// such a Store). KeyRoot, NewList, Attrs, NameFunc, the strategies,
+	// TTLSeconds, CreateOnUpdate and SharedStorage are then unused. Verbs
+	// should name only what that Store serves; the server answers the
+	// others 405 MethodNotSupported.
+	NewStore func() Store
 }
 
 // GroupVersionResource names the resource.

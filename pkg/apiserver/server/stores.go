@@ -31,7 +31,10 @@ type storeSet struct {
 	descriptors []registry.Resource
 	resources   []*handlers.Resource
 	byGVR       map[schema.GroupVersionResource]*generic.Store
-	cachers     []*cacher.Cacher
+	// storeless are the stores of the resources without storage
+	// (registry.Resource.NewStore).
+	storeless map[schema.GroupVersionResource]registry.Store
+	cachers   []*cacher.Cacher
 }
 
 func (s *storeSet) store(gvr schema.GroupVersionResource) *generic.Store { return s.byGVR[gvr] }
@@ -39,6 +42,9 @@ func (s *storeSet) store(gvr schema.GroupVersionResource) *generic.Store { retur
 // lookup is registry.Deps.Stores: nil for a resource not served.
 func (s *storeSet) lookup(gvr schema.GroupVersionResource) registry.Store {
 	if st, ok := s.byGVR[gvr]; ok {
+		return st
+	}
+	if st, ok := s.storeless[gvr]; ok {
 		return st
 	}
 	return nil
@@ -73,7 +79,8 @@ func newDeps(opts *Options, stores func(schema.GroupVersionResource) registry.St
 }
 
 func newStoreSet(opts *Options, etcd *clientv3.Client, clk clock.WithTicker, auth *registry.Auth, log *slog.Logger) (*storeSet, error) {
-	set := &storeSet{byGVR: map[schema.GroupVersionResource]*generic.Store{}}
+	set := &storeSet{byGVR: map[schema.GroupVersionResource]*generic.Store{},
+		storeless: map[schema.GroupVersionResource]registry.Store{}}
 	deps, err := newDeps(opts, set.lookup, clk, auth)
 	if err != nil {
 		return nil, err
@@ -82,6 +89,10 @@ func newStoreSet(opts *Options, etcd *clientv3.Client, clk clock.WithTicker, aut
 	cacheAttrs := sharedCacheAttrs(set.descriptors)
 	for i := range set.descriptors {
 		d := &set.descriptors[i]
+		if d.NewStore != nil {
+			set.storeless[d.GroupVersionResource()] = d.NewStore()
+			continue
+		}
 		var store storage.Interface
 		if conv := d.SharedStorage; conv != nil {
 			shared, ok := set.byGVR[conv.Storage]
@@ -112,6 +123,10 @@ func newStoreSet(opts *Options, etcd *clientv3.Client, clk clock.WithTicker, aut
 	nsStore := set.byGVR[gvrNamespaces]
 	for i := range set.descriptors {
 		d := &set.descriptors[i]
+		if st, ok := set.storeless[d.GroupVersionResource()]; ok {
+			set.resources = append(set.resources, serve(d, st))
+			continue
+		}
 		st := set.byGVR[d.GroupVersionResource()]
 		if d.Namespaced {
 			st.Namespaces = namespace.Checker{Namespaces: nsStore}
@@ -181,6 +196,9 @@ func sharedCacheAttrs(ds []registry.Resource) map[schema.GroupVersionResource]re
 	out := map[schema.GroupVersionResource]registry.AttrFunc{}
 	for i := range ds {
 		d := &ds[i]
+		if d.NewStore != nil {
+			continue
+		}
 		if conv := d.SharedStorage; conv != nil {
 			if base, ok := out[conv.Storage]; ok {
 				out[conv.Storage] = generic.MergeAttrs(base, conv.FromStorage, attrsOf(d))
