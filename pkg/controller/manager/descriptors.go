@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/kinc-dev/kinc/pkg/controller"
+	"github.com/kinc-dev/kinc/pkg/controller/clusterroleaggregation"
 	"github.com/kinc-dev/kinc/pkg/controller/nodeipam"
 )
 
@@ -102,7 +103,8 @@ func Known() []Descriptor {
 		{Name: "persistentvolume-binder-controller", Aliases: []string{"persistentvolume-binder"}},
 		{Name: "persistentvolume-attach-detach-controller", Aliases: []string{"attachdetach"}},
 		{Name: "persistentvolume-expander-controller", Aliases: []string{"persistentvolume-expander"}},
-		{Name: "clusterrole-aggregation-controller", Aliases: []string{"clusterrole-aggregation"}},
+		{Name: "clusterrole-aggregation-controller", Aliases: []string{"clusterrole-aggregation"}, New: newClusterRoleAggregationController,
+			Workers: func(*Options) int { return clusterroleaggregation.Workers }},
 		{Name: "persistentvolumeclaim-protection-controller", Aliases: []string{"pvc-protection"}},
 		{Name: "persistentvolume-protection-controller", Aliases: []string{"pv-protection"}},
 		{Name: "volumeattributesclass-protection-controller"},

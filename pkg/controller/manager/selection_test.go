@@ -24,7 +24,7 @@ func TestKnownIsConsistent(t *testing.T) {
 			seen[n] = d.Name
 		}
 	}
-	if got, want := implemented(), []string{"endpoints-controller", "endpointslice-controller", "pod-garbage-collector-controller", "namespace-controller", "serviceaccount-controller", "garbage-collector-controller", "daemonset-controller", "job-controller", "deployment-controller", "replicaset-controller", "disruption-controller", "statefulset-controller", "cronjob-controller", "certificatesigningrequest-signing-controller", "certificatesigningrequest-approving-controller", "certificatesigningrequest-cleaner-controller", "node-ipam-controller", "node-lifecycle-controller", "ttl-after-finished-controller", "root-ca-certificate-publisher-controller", "taint-eviction-controller"}; !slices.Equal(got, want) {
+	if got, want := implemented(), []string{"endpoints-controller", "endpointslice-controller", "pod-garbage-collector-controller", "namespace-controller", "serviceaccount-controller", "garbage-collector-controller", "daemonset-controller", "job-controller", "deployment-controller", "replicaset-controller", "disruption-controller", "statefulset-controller", "cronjob-controller", "certificatesigningrequest-signing-controller", "certificatesigningrequest-approving-controller", "certificatesigningrequest-cleaner-controller", "node-ipam-controller", "node-lifecycle-controller", "clusterrole-aggregation-controller", "ttl-after-finished-controller", "root-ca-certificate-publisher-controller", "taint-eviction-controller"}; !slices.Equal(got, want) {
 		t.Errorf("implemented %q, want %q", got, want)
 	}
 	var off []string
