@@ -1,0 +1,263 @@
+package serviceaccount
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/clock"
+
+	"github.com/kinc-dev/kinc/pkg/apiserver/authn"
+)
+
+// Getter reads the objects a token names (the apiserver's own stores).
+// Each method returns an error when the object does not exist.
+type Getter interface {
+	GetServiceAccount(ctx context.Context, namespace, name string) (*corev1.ServiceAccount, error)
+	GetPod(ctx context.Context, namespace, name string) (*corev1.Pod, error)
+	GetSecret(ctx context.Context, namespace, name string) (*corev1.Secret, error)
+	GetNode(ctx context.Context, name string) (*corev1.Node, error)
+}
+
+// Config configures an Authenticator.
+type Config struct {
+	// Issuers are the accepted "iss" of bound tokens
+	// (--service-account-issuer, every one).
+	Issuers []string
+	// Keys verify signatures (--service-account-key-file).
+	Keys []PublicKey
+	// APIAudiences are the audiences the apiserver accepts
+	// (--api-audiences); a bound token must name one of them. Legacy
+	// tokens, which have none, are taken to be for these.
+	APIAudiences []string
+	// Getter looks up the service account and bound objects of bound
+	// tokens (always), and the Secret and service account of legacy tokens
+	// when Lookup is set (--service-account-lookup).
+	Getter Getter
+	Lookup bool
+	// Clock tells expiry; nil means the real clock.
+	Clock clock.PassiveClock
+}
+
+// Authenticator authenticates service-account tokens (a TokenAuthenticator):
+// bound tokens from TokenRequest and legacy tokens of
+// kubernetes.io/service-account-token Secrets, as upstream's
+// jwtTokenAuthenticator with its validators. A token whose (unverified)
+// issuer is neither one of Issuers nor kubernetes/serviceaccount is not its
+// kind (ok=false, no error); any other problem is an error, whose message
+// names what is wrong, never the token. Safe for concurrent use.
+type Authenticator struct {
+	issuers map[string]bool
+	keys    []PublicKey
+	auds    []string
+	getter  Getter
+	lookup  bool
+	clock   clock.PassiveClock
+}
+
+// NewAuthenticator returns the Authenticator of c.
+func NewAuthenticator(c Config) *Authenticator {
+	a := &Authenticator{issuers: map[string]bool{}, keys: c.Keys, auds: c.APIAudiences, getter: c.Getter,
+		lookup: c.Lookup, clock: c.Clock}
+	for _, iss := range c.Issuers {
+		a.issuers[iss] = true
+	}
+	if a.clock == nil {
+		a.clock = clock.RealClock{}
+	}
+	return a
+}
+
+// leeway is upstream's (go-jose's) allowed clock skew for exp, nbf, iat and
+// the deletion of bound objects.
+const leeway = time.Minute
+
+// Errors of AuthenticateToken.
+var (
+	errExpired         = errors.New("service account token has expired")
+	errNotYetValid     = errors.New("service account token is not valid yet")
+	errIssuedInFuture  = errors.New("service account token is issued in the future")
+	errInvalidated     = errors.New("service account token has been invalidated")
+	errInvalidAudience = errors.New("service account token is not valid for this audience")
+	errClaims          = errors.New("service account token claims could not be validated")
+	errSAGone          = errors.New("service account no longer exists")
+	errSAUID           = errors.New("service account UID does not match the token's")
+	errLegacyMismatch  = errors.New("token does not match the server's copy")
+)
+
+func (a *Authenticator) AuthenticateToken(ctx context.Context, token string) (*authn.User, bool, error) {
+	iss, ok := unverifiedIssuer(token)
+	legacy := iss == LegacyIssuer
+	if !ok || !legacy && !a.issuers[iss] {
+		return nil, false, nil
+	}
+	p, err := parse(token)
+	if err != nil {
+		return nil, false, nil
+	}
+	if err := p.verify(a.keys); err != nil {
+		return nil, false, err
+	}
+	var c claims
+	if err := json.Unmarshal(p.payload, &c); err != nil {
+		return nil, false, errClaims
+	}
+	auds := []string(c.Audience)
+	if len(auds) == 0 {
+		auds = a.auds
+	}
+	if len(a.auds) != 0 && !slices.ContainsFunc(auds, func(s string) bool { return slices.Contains(a.auds, s) }) {
+		return nil, false, errInvalidAudience
+	}
+	var u *authn.User
+	if legacy {
+		u, err = a.validateLegacy(ctx, token, &c)
+	} else {
+		u, err = a.validateBound(ctx, &c)
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return u, true, nil
+}
+
+// unverifiedIssuer reads "iss" from a token that looks like a JWT, before
+// its signature is checked, to tell whether the token is this
+// authenticator's kind.
+func unverifiedIssuer(token string) (string, bool) {
+	if strings.HasPrefix(strings.TrimSpace(token), "{") {
+		return "", false
+	}
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return "", false
+	}
+	payload, err := b64.DecodeString(parts[1])
+	if err != nil {
+		return "", false
+	}
+	var c struct {
+		Issuer string `json:"iss"`
+	}
+	if json.Unmarshal(payload, &c) != nil {
+		return "", false
+	}
+	return c.Issuer, true
+}
+
+// validateBound is upstream's validator of bound tokens: the times, then the
+// service account (same UID, not deleted), the bound Secret or Pod (same
+// UID, not deleted beyond the leeway; a pod being deleted gracefully stays
+// valid until its deletion time) and a token bound only to a Node.
+func (a *Authenticator) validateBound(ctx context.Context, c *claims) (*authn.User, error) {
+	now := a.clock.Now()
+	switch {
+	case c.Expiry != 0 && now.Add(-leeway).After(c.Expiry.time()):
+		return nil, errExpired
+	case c.NotBefore != 0 && now.Add(leeway).Before(c.NotBefore.time()):
+		return nil, errNotYetValid
+	case c.IssuedAt != 0 && now.Add(leeway).Before(c.IssuedAt.time()):
+		return nil, errIssuedInFuture
+	}
+	k := c.Kubernetes
+	if k == nil || k.Namespace == "" || k.ServiceAccount.Name == "" {
+		return nil, errClaims
+	}
+	if a.getter == nil {
+		return nil, errInvalidated
+	}
+	deletedBefore := now.Add(-leeway)
+	gone := func(t *metav1.Time) bool { return t != nil && t.Time.Before(deletedBefore) }
+	ns := k.Namespace
+	sa, err := a.getter.GetServiceAccount(ctx, ns, k.ServiceAccount.Name)
+	switch {
+	case err != nil:
+		return nil, errSAGone
+	case string(sa.UID) != k.ServiceAccount.UID:
+		return nil, errSAUID
+	case gone(sa.DeletionTimestamp):
+		return nil, errSAGone
+	}
+	if r := k.Secret; r != nil {
+		s, err := a.getter.GetSecret(ctx, ns, r.Name)
+		if err != nil || string(s.UID) != r.UID || gone(s.DeletionTimestamp) {
+			return nil, errInvalidated
+		}
+	}
+	u := serviceAccountUser(ns, k.ServiceAccount.Name, k.ServiceAccount.UID)
+	if r := k.Pod; r != nil {
+		p, err := a.getter.GetPod(ctx, ns, r.Name)
+		if err != nil || string(p.UID) != r.UID || gone(p.DeletionTimestamp) {
+			return nil, errInvalidated
+		}
+		u.Extra[ExtraPodName] = []string{r.Name}
+		u.Extra[ExtraPodUID] = []string{r.UID}
+	}
+	if r := k.Node; r != nil {
+		if k.Pod == nil {
+			n, err := a.getter.GetNode(ctx, r.Name)
+			if err != nil || string(n.UID) != r.UID || gone(n.DeletionTimestamp) {
+				return nil, errInvalidated
+			}
+		}
+		u.Extra[ExtraNodeName] = []string{r.Name}
+		if r.UID != "" {
+			u.Extra[ExtraNodeUID] = []string{r.UID}
+		}
+	}
+	if c.ID != "" {
+		u.Extra[ExtraCredentialID] = []string{"JTI=" + c.ID}
+	}
+	if len(u.Extra) == 0 {
+		u.Extra = nil
+	}
+	return u, nil
+}
+
+// validateLegacy is upstream's legacy validator: the claims must name the
+// service account and Secret consistently; with lookup, the Secret must
+// exist, not be deleted and hold this very token, and the service account
+// must exist with the token's UID.
+func (a *Authenticator) validateLegacy(ctx context.Context, token string, c *claims) (*authn.User, error) {
+	ns, name, uid, secret := c.LegacyNamespace, c.LegacyServiceAccountName, c.LegacyServiceAccountUID, c.LegacySecretName
+	if ns == "" || name == "" || uid == "" || secret == "" {
+		return nil, errClaims
+	}
+	if sns, sname, ok := SplitUsername(c.Subject); !ok || sns != ns || sname != name {
+		return nil, errClaims
+	}
+	if a.lookup {
+		if a.getter == nil {
+			return nil, errInvalidated
+		}
+		s, err := a.getter.GetSecret(ctx, ns, secret)
+		if err != nil || s.DeletionTimestamp != nil {
+			return nil, errInvalidated
+		}
+		if subtle.ConstantTimeCompare(s.Data[corev1.ServiceAccountTokenKey], []byte(token)) != 1 {
+			return nil, errLegacyMismatch
+		}
+		sa, err := a.getter.GetServiceAccount(ctx, ns, name)
+		switch {
+		case err != nil || sa.DeletionTimestamp != nil:
+			return nil, errSAGone
+		case string(sa.UID) != uid:
+			return nil, errSAUID
+		}
+	}
+	u := serviceAccountUser(ns, name, uid)
+	u.Extra = nil
+	return u, nil
+}
+
+func serviceAccountUser(namespace, name, uid string) *authn.User {
+	return &authn.User{Name: Username(namespace, name), UID: uid,
+		Groups: []string{AllServiceAccountsGroup, GroupPrefix + namespace, authn.GroupAuthenticated},
+		Extra:  map[string][]string{}}
+}
