@@ -12,6 +12,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/utils/clock"
+
+	"github.com/kinc-dev/kinc/pkg/apiserver/admission"
 )
 
 // MaxBodyBytes is the largest request body accepted (upstream's 3 MiB);
@@ -28,6 +30,7 @@ type API struct {
 	tables    tableConvertor
 	clock     clock.PassiveClock
 	log       *slog.Logger
+	admission admission.Chain
 }
 
 // NewAPI returns the handler of resources, which must have distinct
@@ -134,6 +137,10 @@ func (a *API) serveSubresource(req *request) {
 		return
 	}
 	if sub.Connecter != nil {
+		if err := a.admitConnect(req); err != nil {
+			a.fail(req, err)
+			return
+		}
 		sub.Connecter.Connect(req.w, req.r, info.Namespace, info.Name)
 		return
 	}

@@ -101,7 +101,8 @@ func (a *API) patch(req *request, view View, gvk schema.GroupVersionKind) {
 		warnings = w
 		return obj, nil
 	}
-	out, _, err := view.Update(req.ctx, req.info.Namespace, req.info.Name, update, dry)
+	ctx, admitted := a.admitUpdate(req, gvk, update, dry)
+	out, _, err := view.Update(ctx, req.info.Namespace, req.info.Name, admitted, dry)
 	if req.r.URL.Query().Get("fieldValidation") != "Ignore" {
 		req.warnings = append(req.warnings, warnings...)
 	}

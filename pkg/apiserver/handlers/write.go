@@ -57,7 +57,12 @@ func (a *API) create(req *request) {
 			return
 		}
 	}
-	out, err := req.res.Store.Create(req.ctx, obj, dry)
+	ctx, err := a.admitCreate(req, req.res.GVK, obj, dry)
+	if err != nil {
+		a.fail(req, err)
+		return
+	}
+	out, err := req.res.Store.Create(ctx, obj, dry)
 	if err != nil {
 		a.fail(req, err)
 		return
@@ -99,8 +104,9 @@ func (a *API) update(req *request, view View, gvk schema.GroupVersionKind) {
 			return
 		}
 	}
-	out, created, err := view.Update(req.ctx, req.info.Namespace, req.info.Name,
+	ctx, update := a.admitUpdate(req, gvk,
 		func(context.Context, runtime.Object) (runtime.Object, error) { return obj.DeepCopyObject(), nil }, dry)
+	out, created, err := view.Update(ctx, req.info.Namespace, req.info.Name, update, dry)
 	if err != nil {
 		a.fail(req, err)
 		return
@@ -124,6 +130,10 @@ func (a *API) createSub(req *request, sub *Subresource) {
 		return
 	}
 	if err := matchNamespace(obj, req.info.Namespace); err != nil {
+		a.fail(req, err)
+		return
+	}
+	if err := a.admitSubCreate(req, sub.Kind, obj, dry); err != nil {
 		a.fail(req, err)
 		return
 	}
@@ -223,7 +233,7 @@ func (a *API) delete(req *request) {
 		a.fail(req, err)
 		return
 	}
-	obj, deleted, err := req.res.Store.Delete(req.ctx, req.info.Namespace, req.info.Name, opts, dry)
+	obj, deleted, err := req.res.Store.Delete(a.admitDelete(req, opts, dry), req.info.Namespace, req.info.Name, opts, dry)
 	if err != nil {
 		a.fail(req, err)
 		return
@@ -250,7 +260,7 @@ func (a *API) deleteCollection(req *request) {
 		a.fail(req, err)
 		return
 	}
-	list, err := req.res.Store.DeleteCollection(req.ctx, req.info.Namespace, opts, listOpts, dry)
+	list, err := req.res.Store.DeleteCollection(a.admitDelete(req, opts, dry), req.info.Namespace, opts, listOpts, dry)
 	if err != nil {
 		a.fail(req, err)
 		return

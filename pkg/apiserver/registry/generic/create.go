@@ -22,9 +22,11 @@ const generateNameAttempts = 3
 
 // Create stores a new object. It fills the system metadata (uid,
 // creationTimestamp, a generated name), applies the strategy's defaults and
-// validation, checks the namespace, and with dryRun returns the object that
+// validation, checks the namespace, runs the validating admission ctx
+// carries (registry.WithValidation), and with dryRun returns the object that
 // would be stored without storing it.
 func (s *Store) Create(ctx context.Context, obj runtime.Object, dryRun bool) (runtime.Object, error) {
+	ctx, validate := registry.TakeValidation(ctx)
 	m, err := accessor(obj)
 	if err != nil {
 		return nil, err
@@ -42,6 +44,11 @@ func (s *Store) Create(ctx context.Context, obj runtime.Object, dryRun bool) (ru
 	}
 	if s.Namespaced && s.Namespaces != nil {
 		if err := s.Namespaces.CheckNamespace(ctx, m.GetNamespace()); err != nil {
+			return nil, err
+		}
+	}
+	if validate != nil {
+		if err := validate(ctx, obj, nil); err != nil {
 			return nil, err
 		}
 	}

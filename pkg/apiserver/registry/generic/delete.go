@@ -53,8 +53,11 @@ const (
 // ones; without a policy the object's own finalizers decide. The finalizers
 // of an object already being deleted gracefully (a pod within its grace
 // period) no longer change; an object left without finalizers and without a
-// grace period is removed.
+// grace period is removed. The validating admission ctx carries
+// (registry.WithValidation) runs on the stored object once the
+// preconditions hold.
 func (s *Store) Delete(ctx context.Context, namespace, name string, options *metav1.DeleteOptions, dryRun bool) (runtime.Object, bool, error) {
+	ctx, validate := registry.TakeValidation(ctx)
 	if options == nil {
 		options = &metav1.DeleteOptions{}
 	}
@@ -71,6 +74,11 @@ func (s *Store) Delete(ctx context.Context, namespace, name string, options *met
 	if preconditions != nil {
 		if err := preconditions.Check(key, current); err != nil {
 			return nil, false, s.statusError(err, name)
+		}
+	}
+	if validate != nil {
+		if err := validate(ctx, nil, current); err != nil {
+			return nil, false, err
 		}
 	}
 	m, err := accessor(current)

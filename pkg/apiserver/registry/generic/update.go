@@ -27,8 +27,11 @@ const optimisticLockMsg = "the object has been modified; please apply your chang
 // another writer changes the object in between, update runs again on the new
 // state. A resourceVersion in the computed object must equal the stored one
 // (409 Conflict otherwise); an empty one means an unconditional update. The
-// second result tells whether the object was created.
+// second result tells whether the object was created. The validating
+// admission ctx carries (registry.WithValidation) runs on every attempt,
+// after the strategy's validation, against the then stored object.
 func (s *Store) Update(ctx context.Context, namespace, name string, update UpdateFunc, opts UpdateOptions) (runtime.Object, bool, error) {
+	ctx, validate := registry.TakeValidation(ctx)
 	strategy := s.Strategy
 	if opts.Status {
 		if s.StatusStrategy == nil {
@@ -84,6 +87,11 @@ func (s *Store) Update(ctx context.Context, namespace, name string, update Updat
 			if err != nil {
 				return nil, err
 			}
+			if validate != nil {
+				if err := validate(ctx, out, nil); err != nil {
+					return nil, err
+				}
+			}
 			return out, nil
 		}
 		if rv := m.GetResourceVersion(); rv != "" && rv != em.GetResourceVersion() {
@@ -103,6 +111,11 @@ func (s *Store) Update(ctx context.Context, namespace, name string, update Updat
 		errs = append(errs, strategy.ValidateUpdate(ctx, obj, old)...)
 		if len(errs) > 0 {
 			return nil, s.invalid(name, errs)
+		}
+		if validate != nil {
+			if err := validate(ctx, obj, old); err != nil {
+				return nil, err
+			}
 		}
 		if updateAllocator != nil && !opts.DryRun {
 			if undo, err = updateAllocator.AllocateUpdate(ctx, obj, old); err != nil {

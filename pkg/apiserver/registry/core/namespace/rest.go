@@ -55,12 +55,15 @@ func (c Checker) CheckNamespace(ctx context.Context, ns string) error {
 // marks the namespace Terminating (deletionTimestamp set, phase Terminating)
 // and keeps it while spec.finalizers is not empty; the namespace controller
 // empties it and finalizes it. A namespace without finalizers goes at once.
+// The validating admission the request carries (registry.WithValidation)
+// runs on the stored namespace first.
 type namespaceStorage struct {
 	registry.Store
 	clock clock.PassiveClock
 }
 
 func (s namespaceStorage) Delete(ctx context.Context, _, name string, opts *metav1.DeleteOptions, dryRun bool) (runtime.Object, bool, error) {
+	ctx, validate := registry.TakeValidation(ctx)
 	obj, err := s.Store.Get(ctx, "", name, nil)
 	if err != nil {
 		return nil, false, err
@@ -70,6 +73,11 @@ func (s namespaceStorage) Delete(ctx context.Context, _, name string, opts *meta
 		if uid := opts.Preconditions.UID; uid != nil && *uid != ns.UID {
 			return nil, false, apierrors.NewConflict(schema.GroupResource{Resource: "namespaces"}, name,
 				fmt.Errorf("Precondition failed: UID in precondition: %v, UID in object meta: %v", *uid, ns.UID))
+		}
+	}
+	if validate != nil {
+		if err := validate(ctx, nil, obj); err != nil {
+			return nil, false, err
 		}
 	}
 	if len(ns.Spec.Finalizers) == 0 && len(ns.Finalizers) == 0 {
