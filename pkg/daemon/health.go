@@ -31,6 +31,10 @@ type Endpoints struct {
 	// Metrics serves /metrics; nil means a registry with the Go runtime
 	// and process collectors only.
 	Metrics http.Handler
+	// Wrap, when set, puts every endpoint behind it: the delegated
+	// authentication and authorization (delegated.Filter.Wrap). Serve then
+	// asks clients for a certificate (without requiring one).
+	Wrap func(http.Handler) http.Handler
 }
 
 // Handler returns a mux serving /healthz, /livez and /readyz (each also
@@ -53,6 +57,9 @@ func (e Endpoints) Handler() http.Handler {
 		metrics = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	}
 	mux.Handle("/metrics", metrics)
+	if e.Wrap != nil {
+		return e.Wrap(mux)
+	}
 	return mux
 }
 

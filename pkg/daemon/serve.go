@@ -109,6 +109,9 @@ func (o *SecureServingOptions) Serve(ctx context.Context, e Endpoints, logger *s
 		return nil, fmt.Errorf("serving certificate: %w", err)
 	}
 	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2", "http/1.1"}}
+	if e.Wrap != nil {
+		tlsConfig.ClientAuth = tls.RequestClientCert // verified by the authentication behind Wrap
+	}
 	addr, _, err := ServeTLS(ctx, o.Address(), tlsConfig, e.Handler(), logger)
 	return addr, err
 }
