@@ -10,7 +10,7 @@ import (
 )
 
 // Resource describes rbac/v1 roles.
-func Resource(_ registry.Deps) registry.Resource {
+func Resource(deps registry.Deps) registry.Resource {
 	return registry.Resource{
 		GVK: rbacv1.SchemeGroupVersion.WithKind("Role"), Name: "roles", Singular: "role",
 		Namespaced: true,
@@ -18,6 +18,15 @@ func Resource(_ registry.Deps) registry.Resource {
 		NewFunc: func() runtime.Object { return &rbacv1.Role{} }, NewList: func() runtime.Object { return &rbacv1.RoleList{} },
 		Attrs: GetAttrs, Strategy: NewStrategy(),
 		NameFunc: rbac.NameFunc,
-		Table:    printers.DefaultTable(),
+		WrapStore: func(st registry.Store) registry.Store {
+			return rbac.GuardRoles(st, deps, "roles", func(obj runtime.Object) ([]rbacv1.PolicyRule, bool) {
+				r, _ := obj.(*rbacv1.Role)
+				if r == nil {
+					return nil, false
+				}
+				return r.Rules, false
+			})
+		},
+		Table: printers.DefaultTable(),
 	}
 }

@@ -10,7 +10,7 @@ import (
 )
 
 // Resource describes rbac/v1 rolebindings.
-func Resource(_ registry.Deps) registry.Resource {
+func Resource(deps registry.Deps) registry.Resource {
 	return registry.Resource{
 		GVK: rbacv1.SchemeGroupVersion.WithKind("RoleBinding"), Name: "rolebindings", Singular: "rolebinding",
 		Namespaced: true,
@@ -18,6 +18,14 @@ func Resource(_ registry.Deps) registry.Resource {
 		NewFunc: func() runtime.Object { return &rbacv1.RoleBinding{} }, NewList: func() runtime.Object { return &rbacv1.RoleBindingList{} },
 		Attrs: GetAttrs, Strategy: NewStrategy(),
 		NameFunc: rbac.NameFunc,
-		Table:    printers.RoleBindings(),
+		WrapStore: func(st registry.Store) registry.Store {
+			return rbac.GuardBindings(st, deps, "rolebindings", func(obj runtime.Object) rbacv1.RoleRef {
+				if b, ok := obj.(*rbacv1.RoleBinding); ok {
+					return b.RoleRef
+				}
+				return rbacv1.RoleRef{}
+			})
+		},
+		Table: printers.RoleBindings(),
 	}
 }
