@@ -8,14 +8,16 @@ import (
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry"
 )
 
-// Resource describes core/v1 serviceaccounts.
-func Resource(_ registry.Deps) registry.Resource {
+// Resource describes core/v1 serviceaccounts, with the token subresource
+// (TokenRequest).
+func Resource(deps registry.Deps) registry.Resource {
 	return registry.Resource{
 		GVK: corev1.SchemeGroupVersion.WithKind("ServiceAccount"), Name: "serviceaccounts", Singular: "serviceaccount",
 		ShortNames: []string{"sa"}, Namespaced: true,
 		Verbs: registry.AllVerbs, KeyRoot: "/serviceaccounts",
 		NewFunc: func() runtime.Object { return &corev1.ServiceAccount{} }, NewList: func() runtime.Object { return &corev1.ServiceAccountList{} },
 		Attrs: GetAttrs, Strategy: NewStrategy(),
-		Table: printers.ServiceAccounts(),
+		Subresources: []registry.Subresource{tokenSubresource(deps)},
+		Table:        printers.ServiceAccounts(),
 	}
 }
