@@ -36,7 +36,7 @@ func readFixture[T any](t *testing.T, name string) []T {
 	return out
 }
 
-type object interface {
+type namedObject interface {
 	runtime.Object
 	GetNamespace() string
 	GetName() string
@@ -46,7 +46,7 @@ type object interface {
 // namespace and name), ignoring type meta and the order of the lists.
 func compare[T any, P interface {
 	*T
-	object
+	namedObject
 }](t *testing.T, fixture string, ours []T) {
 	t.Helper()
 	want := readFixture[T](t, fixture)
