@@ -58,7 +58,7 @@ func create(pod *corev1.Pod) *admission.Attributes {
 func newPod() *corev1.Pod {
 	return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "web"}, Spec: corev1.PodSpec{
 		InitContainers: []corev1.Container{{Name: "init"}},
-		Containers: []corev1.Container{{Name: "a"}, {Name: "b", VolumeMounts: []corev1.VolumeMount{{Name: "own", MountPath: MountPath}}}},
+		Containers:     []corev1.Container{{Name: "a"}, {Name: "b", VolumeMounts: []corev1.VolumeMount{{Name: "own", MountPath: MountPath}}}},
 	}}
 }
 
