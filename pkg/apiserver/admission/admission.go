@@ -45,7 +45,24 @@ type Attributes struct {
 	Options     runtime.Object
 	DryRun      bool
 	User        *authn.User
+
+	warnings []string
 }
+
+// AddWarning records a warning for the client (a Warning header of the
+// response, as upstream's warning.AddWarning): PodSecurity's "would
+// violate" messages. The same message is recorded once.
+func (a *Attributes) AddWarning(msg string) {
+	for _, w := range a.warnings {
+		if w == msg {
+			return
+		}
+	}
+	a.warnings = append(a.warnings, msg)
+}
+
+// Warnings returns the warnings plugins recorded, in order.
+func (a *Attributes) Warnings() []string { return a.warnings }
 
 // Plugin is one admission plugin. Handles reports whether the plugin wants
 // to see writes of op at all; a plugin that also implements Mutator and/or

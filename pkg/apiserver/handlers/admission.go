@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -51,6 +52,29 @@ func (a *API) attributes(req *request, op admission.Operation, gvk schema.GroupV
 	return at
 }
 
+// admit runs the mutating admission of at and keeps its warnings.
+func (a *API) admit(req *request, at *admission.Attributes) error {
+	err := a.admission.Admit(req.ctx, at)
+	addWarnings(req, at.Warnings())
+	return err
+}
+
+// validate runs the validating admission of at and keeps its warnings
+// (once each: a retried update validates again).
+func (a *API) validate(ctx context.Context, req *request, at *admission.Attributes) error {
+	err := a.admission.Validate(ctx, at)
+	addWarnings(req, at.Warnings())
+	return err
+}
+
+func addWarnings(req *request, warnings []string) {
+	for _, w := range warnings {
+		if !slices.Contains(req.warnings, w) {
+			req.warnings = append(req.warnings, w)
+		}
+	}
+}
+
 // admitCreate runs the mutating admission of a create of obj, which it may
 // change, and returns the context carrying the validating admission the
 // store runs before storing.
@@ -62,11 +86,11 @@ func (a *API) admitCreate(req *request, gvk schema.GroupVersionKind, obj runtime
 	if dry {
 		opts.DryRun = []string{metav1.DryRunAll}
 	}
-	if err := a.admission.Admit(req.ctx, a.attributes(req, admission.Create, gvk, obj, nil, opts, dry)); err != nil {
+	if err := a.admit(req, a.attributes(req, admission.Create, gvk, obj, nil, opts, dry)); err != nil {
 		return nil, err
 	}
 	return registry.WithValidation(req.ctx, func(ctx context.Context, obj, _ runtime.Object) error {
-		return a.admission.Validate(ctx, a.attributes(req, admission.Create, gvk, obj, nil, opts, dry))
+		return a.validate(ctx, req, a.attributes(req, admission.Create, gvk, obj, nil, opts, dry))
 	}), nil
 }
 
@@ -97,13 +121,13 @@ func (a *API) admitUpdate(req *request, gvk schema.GroupVersionKind, update regi
 		if old != nil {
 			oldCopy = old.DeepCopyObject() // plugins must not change it; the store still needs it
 		}
-		if err := a.admission.Admit(ctx, a.attributes(req, op(old), gvk, obj, oldCopy, opts, dry)); err != nil {
+		if err := a.admit(req, a.attributes(req, op(old), gvk, obj, oldCopy, opts, dry)); err != nil {
 			return nil, err
 		}
 		return obj, nil
 	}
 	ctx := registry.WithValidation(req.ctx, func(ctx context.Context, obj, old runtime.Object) error {
-		return a.admission.Validate(ctx, a.attributes(req, op(old), gvk, obj, old, opts, dry))
+		return a.validate(ctx, req, a.attributes(req, op(old), gvk, obj, old, opts, dry))
 	})
 	return ctx, admitted
 }
@@ -120,7 +144,7 @@ func (a *API) admitDelete(req *request, opts *metav1.DeleteOptions, dry bool) co
 		if m, err := meta.Accessor(old); err == nil {
 			at.Name = m.GetName()
 		}
-		return a.admission.Validate(ctx, at)
+		return a.validate(ctx, req, at)
 	})
 }
 
@@ -137,10 +161,10 @@ func (a *API) admitSubCreate(req *request, gvk schema.GroupVersionKind, obj runt
 		opts.DryRun = []string{metav1.DryRunAll}
 	}
 	at := a.attributes(req, admission.Create, gvk, obj, nil, opts, dry)
-	if err := a.admission.Admit(req.ctx, at); err != nil {
+	if err := a.admit(req, at); err != nil {
 		return err
 	}
-	return a.admission.Validate(req.ctx, at)
+	return a.validate(req.ctx, req, at)
 }
 
 // connectOptions are the options kinds of the connect subresources, which
@@ -178,8 +202,8 @@ func (a *API) admitConnect(req *request) error {
 		o.Path = req.info.SubPath
 	}
 	at := a.attributes(req, admission.Connect, corev1.SchemeGroupVersion.WithKind(c.kind), nil, nil, opts, false)
-	if err := a.admission.Admit(req.ctx, at); err != nil {
+	if err := a.admit(req, at); err != nil {
 		return err
 	}
-	return a.admission.Validate(req.ctx, at)
+	return a.validate(req.ctx, req, at)
 }

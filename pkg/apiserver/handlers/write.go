@@ -146,6 +146,7 @@ func (a *API) createSub(req *request, sub *Subresource) {
 		a.fail(req, err)
 		return
 	}
+	a.setWarnings(req)
 	writeJSON(req.w, http.StatusCreated, "", out)
 }
 
