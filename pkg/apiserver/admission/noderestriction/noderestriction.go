@@ -106,18 +106,7 @@ func (p *Plugin) Validate(ctx context.Context, a *admission.Attributes) error {
 
 // forbidden is upstream's admission.NewForbidden: a 403 naming the object
 // written ("pods \"x\" is forbidden: …").
-func forbidden(a *admission.Attributes, err error) error {
-	if apierrors.IsForbidden(err) {
-		return err
-	}
-	name := a.Name
-	if name == "" && a.Object != nil {
-		if m, merr := meta.Accessor(a.Object); merr == nil {
-			name = m.GetName()
-		}
-	}
-	return apierrors.NewForbidden(a.Resource.GroupResource(), name, err)
-}
+func forbidden(a *admission.Attributes, err error) error { return admission.NewForbidden(a, err) }
 
 // getPod reads a pod from the store (errors are API status errors).
 func (p *Plugin) getPod(ctx context.Context, namespace, name string) (*corev1.Pod, error) {
