@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -16,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/uuid"
 
+	"github.com/kinc-dev/kinc/pkg/apiserver/authz/rbac/bootstrappolicy"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/generic"
 )
 
@@ -26,7 +28,10 @@ var systemNamespaces = []string{"default", "kube-system", "kube-public", "kube-n
 const bootstrapInterval = 10 * time.Second
 
 // runBootstrap keeps the system namespaces and the default/kubernetes
-// service and endpoints in place until ctx ends.
+// service and endpoints in place until ctx ends. The default RBAC policy is
+// reconciled until the first success only, as upstream's
+// rbac/bootstrap-roles post-start hook runs once per start: an admin's later
+// change to a default role lasts until the next restart, as upstream.
 func (s *Server) runBootstrap(ctx context.Context) {
 	for {
 		if err := s.bootstrap(ctx); err != nil {
@@ -49,6 +54,17 @@ func (s *Server) bootstrap(ctx context.Context) error {
 	for _, name := range systemNamespaces {
 		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
 		if err := createIfMissing(ctx, nsStore, ns); err != nil {
+			return err
+		}
+	}
+	if !s.bootstrapped.Load() { // /readyz fails until the policy is in place
+		rbac := rbacv1.SchemeGroupVersion
+		if err := bootstrappolicy.Reconcile(ctx, bootstrappolicy.Stores{
+			ClusterRoles:        s.stores.store(rbac.WithResource("clusterroles")),
+			ClusterRoleBindings: s.stores.store(rbac.WithResource("clusterrolebindings")),
+			Roles:               s.stores.store(rbac.WithResource("roles")),
+			RoleBindings:        s.stores.store(rbac.WithResource("rolebindings")),
+		}, s.log); err != nil {
 			return err
 		}
 	}
