@@ -18,7 +18,6 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/kinc-dev/kinc/pkg/apiserver/authn"
-	"github.com/kinc-dev/kinc/pkg/apiserver/authz"
 	"github.com/kinc-dev/kinc/pkg/apiserver/filters"
 	"github.com/kinc-dev/kinc/pkg/apiserver/handlers"
 	"github.com/kinc-dev/kinc/pkg/apiserver/printers"
@@ -78,12 +77,11 @@ func New(opts *Options, log *slog.Logger) (*Server, error) {
 		}
 		authenticators = append(authenticators, tokens)
 	}
-	authorizer, err := authz.FromModes(opts.AuthorizationMode)
+	authorizer, err := s.newAuthorizer()
 	if err != nil {
 		s.Close()
 		return nil, err
 	}
-	s.auth.Authorizer = authorizer
 
 	api := handlers.NewAPI(s.stores.resources, scheme.Scheme, printers.NewDefault(printers.WithScheme(scheme.Scheme), printers.WithPrinters(s.stores.tables()...)), s.clock, log)
 	advertise := net.JoinHostPort(s.advertiseAddress(), strconv.Itoa(opts.SecurePort))
