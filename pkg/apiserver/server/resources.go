@@ -7,6 +7,12 @@ import (
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/apps/deployment"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/apps/replicaset"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/apps/statefulset"
+	"github.com/kinc-dev/kinc/pkg/apiserver/registry/authentication/selfsubjectreview"
+	"github.com/kinc-dev/kinc/pkg/apiserver/registry/authentication/tokenreview"
+	"github.com/kinc-dev/kinc/pkg/apiserver/registry/authorization/localsubjectaccessreview"
+	"github.com/kinc-dev/kinc/pkg/apiserver/registry/authorization/selfsubjectaccessreview"
+	"github.com/kinc-dev/kinc/pkg/apiserver/registry/authorization/selfsubjectrulesreview"
+	"github.com/kinc-dev/kinc/pkg/apiserver/registry/authorization/subjectaccessreview"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/batch/cronjob"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/batch/job"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/certificates/certificatesigningrequest"
@@ -52,6 +58,12 @@ func resources(deps registry.Deps) []registry.Resource {
 		daemonset.Resource(deps),
 		statefulset.Resource(deps),
 		controllerrevision.Resource(deps),
+		tokenreview.Resource(deps),
+		selfsubjectreview.Resource(deps),
+		localsubjectaccessreview.Resource(deps),
+		selfsubjectaccessreview.Resource(deps),
+		selfsubjectrulesreview.Resource(deps),
+		subjectaccessreview.Resource(deps),
 		job.Resource(deps),
 		cronjob.Resource(deps),
 		certificatesigningrequest.Resource(deps),

@@ -56,6 +56,10 @@ func TestResourcesComplete(t *testing.T) {
 			if len(d.Verbs) == 0 || !knownVerbs.HasAll(d.Verbs...) {
 				t.Errorf("verbs %v", d.Verbs)
 			}
+			if d.NewStore != nil {
+				checkStoreless(t, d)
+				return
+			}
 			if !strings.HasPrefix(d.KeyRoot, "/") || strings.HasSuffix(d.KeyRoot, "/") {
 				t.Errorf("key root %q", d.KeyRoot)
 			}
@@ -90,6 +94,30 @@ func TestResourcesComplete(t *testing.T) {
 			}
 		})
 		seen[d.GroupVersionResource()] = true
+	}
+}
+
+// checkStoreless checks a resource without storage (the review APIs): a
+// kind, a printer, nothing that only stored resources use, and a store that
+// serves its verbs.
+func checkStoreless(t *testing.T, d *registry.Resource) {
+	t.Helper()
+	if d.NewFunc == nil || d.Table.IsZero() {
+		t.Fatal("NewFunc or printer missing")
+	}
+	if gvks, _, err := scheme.Scheme.ObjectKinds(d.NewFunc()); err != nil || !containsGVK(gvks, d.GVK) {
+		t.Errorf("%T is not %s (%v, %v)", d.NewFunc(), d.GVK.Kind, gvks, err)
+	}
+	if d.KeyRoot != "" || d.NewList != nil || d.Strategy != nil || d.StatusStrategy != nil || d.SharedStorage != nil || d.WrapStore != nil {
+		t.Error("a storage-less resource sets fields of stored ones")
+	}
+	if st := d.NewStore(); st == nil {
+		t.Error("NewStore returned nil")
+	} else if gvks, _, err := scheme.Scheme.ObjectKinds(st.New()); err != nil || !containsGVK(gvks, d.GVK) {
+		t.Errorf("its store's New is %T, not %s", st.New(), d.GVK.Kind)
+	}
+	if _, err := openapi.New(version.KubernetesVersion, openAPIResources([]registry.Resource{*d})); err != nil {
+		t.Errorf("OpenAPI: %v", err)
 	}
 }
 
@@ -139,13 +167,13 @@ func TestResourcesUnique(t *testing.T) {
 // TestDiscoveryFromResources checks that the discovery documents derived
 // from the list are those of testdata/discovery.golden (KINC_UPDATE_GOLDEN=1
 // rewrites it): the 20 resources served when the registry packages came to
-// own their descriptors, and controllerrevisions, cronjobs, endpointslices,
+// own their descriptors, controllerrevisions, cronjobs, endpointslices,
 // certificatesigningrequests and poddisruptionbudgets for the
-// controller-manager.
+// controller-manager, the RBAC kinds, and the 6 review APIs.
 func TestDiscoveryFromResources(t *testing.T) {
 	ds := testResources(t)
-	if len(ds) != 25 {
-		t.Errorf("%d resources, want 25", len(ds))
+	if len(ds) != 31 {
+		t.Errorf("%d resources, want 31", len(ds))
 	}
 	var hs []*handlers.Resource
 	for i := range ds {
