@@ -3,6 +3,8 @@
 // kubeadm's (hostNetwork, labels component=<name> and tier=control-plane,
 // a sorted --flag=value command). The templates get the command and node
 // address from pkg/cluster/internal/nodeconfig, which decides the flags.
+// It also embeds the API objects `kinc create cluster` creates once the
+// apiserver is up (kubeadm's RBAC objects).
 package manifests
 
 import "embed"
@@ -11,3 +13,10 @@ import "embed"
 //
 //go:embed controlplane/*.yaml
 var ControlPlane embed.FS
+
+// KubeadmRBAC is kubeadm/rbac.yaml: the RBAC objects `kubeadm init` creates
+// (kubeadm:cluster-admins first), which `kinc create cluster` creates as soon
+// as the apiserver is ready.
+//
+//go:embed kubeadm/rbac.yaml
+var KubeadmRBAC string
