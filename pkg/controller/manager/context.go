@@ -64,20 +64,14 @@ func (c Context) NewClient(serviceAccount string) (kubernetes.Interface, error) 
 // configuration the caller may modify (a copy).
 type ClientBuilder func(serviceAccount string) (*rest.Config, error)
 
-// NewClientBuilder returns the ClientBuilder of the manager: the one place
-// where --use-service-account-credentials takes effect.
-//
-// Upstream, with the flag true, each controller authenticates as its own
-// service account kube-system/<serviceAccount> (with a token the manager
-// obtains for it), so that RBAC grants each controller only what it needs;
-// with the flag false, every controller uses the kubeconfig's credentials.
-// kinc has no service account tokens yet (issue 12): for now every
-// controller uses root (the kubeconfig's credentials) either way, with the
-// user agent "<binary>/<version> (<os>/<arch>) kubernetes/<commit>/<serviceAccount>"
-// (rest.AddUserAgent, as upstream's root client builder) to tell them apart
-// in the apiserver's logs. Issue 12 changes this function only.
-func NewClientBuilder(root *rest.Config, useServiceAccountCredentials bool) ClientBuilder {
-	_ = useServiceAccountCredentials // not implemented yet: see above
+// RootClientBuilder returns the ClientBuilder of the manager without
+// --use-service-account-credentials (upstream's
+// SimpleControllerClientBuilder): every controller uses root, the
+// kubeconfig's credentials, in a copy whose user agent
+// "<binary>/<version> (<os>/<arch>) kubernetes/<commit>/<serviceAccount>"
+// tells the controllers apart in the apiserver's logs. With the flag, the
+// manager uses ServiceAccountCredentials.ClientBuilder instead.
+func RootClientBuilder(root *rest.Config) ClientBuilder {
 	return func(serviceAccount string) (*rest.Config, error) {
 		return rest.AddUserAgent(rest.CopyConfig(root), serviceAccount), nil
 	}

@@ -79,7 +79,9 @@ type Options struct {
 	// serviceaccount-token-controller (to come, issue 12) signs with;
 	// checked to hold a private key.
 	ServiceAccountPrivateKeyFile string
-	// UseServiceAccountCredentials: see NewClientBuilder.
+	// UseServiceAccountCredentials gives each controller the credentials
+	// of its own service account in kube-system (see
+	// ServiceAccountCredentials) instead of the kubeconfig's.
 	UseServiceAccountCredentials bool
 	// AllocateNodeCIDRs, ClusterCIDR, ServiceClusterIPRange and
 	// NodeCIDRMaskSize are for the node-ipam-controller (to come); checked
@@ -209,7 +211,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	o.CSRSigningOptions.AddFlags(fs)
 	fs.StringVar(&o.RootCAFile, "root-ca-file", o.RootCAFile, "If set, this root certificate authority will be included in service account's token secret. This must be a valid PEM-encoded CA bundle.")
 	fs.StringVar(&o.ServiceAccountPrivateKeyFile, "service-account-private-key-file", o.ServiceAccountPrivateKeyFile, "Filename containing a PEM-encoded private RSA or ECDSA key used to sign service account tokens.")
-	fs.BoolVar(&o.UseServiceAccountCredentials, "use-service-account-credentials", o.UseServiceAccountCredentials, "If true, use individual service account credentials for each controller (not implemented yet: every controller uses the kubeconfig's credentials).")
+	fs.BoolVar(&o.UseServiceAccountCredentials, "use-service-account-credentials", o.UseServiceAccountCredentials, "If true, use individual service account credentials for each controller.")
 	fs.BoolVar(&o.AllocateNodeCIDRs, "allocate-node-cidrs", o.AllocateNodeCIDRs, "Should CIDRs for Pods be allocated and set on the cloud provider. Requires --cluster-cidr.")
 	fs.StringVar(&o.ClusterCIDR, "cluster-cidr", o.ClusterCIDR, "CIDR Range for Pods in cluster. Only used when --allocate-node-cidrs=true; if false, this option will be ignored.")
 	fs.StringVar(&o.ServiceClusterIPRange, "service-cluster-ip-range", o.ServiceClusterIPRange, "CIDR Range for Services in cluster. Only used when --allocate-node-cidrs=true; if false, this option will be ignored.")

@@ -185,23 +185,20 @@ func TestValidateGoodNetworks(t *testing.T) {
 	}
 }
 
-// TestClientBuilder: each controller gets its own copy of the root
-// configuration, told apart by its user agent; with or without
-// --use-service-account-credentials (issue 12) the credentials are root's.
-func TestClientBuilder(t *testing.T) {
+// TestRootClientBuilder: each controller gets its own copy of the root
+// configuration, told apart by its user agent, with root's credentials.
+func TestRootClientBuilder(t *testing.T) {
 	root := &rest.Config{Host: "https://127.0.0.1:6443", TLSClientConfig: rest.TLSClientConfig{CertData: []byte("cert")}}
-	for _, useSA := range []bool{false, true} {
-		b := NewClientBuilder(root, useSA)
-		cfg, err := b("service-account-controller")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if cfg.UserAgent != rest.DefaultKubernetesUserAgent()+"/service-account-controller" || cfg.Host != root.Host || string(cfg.CertData) != "cert" {
-			t.Errorf("useSA=%v: %+v", useSA, cfg)
-		}
-		cfg.Host = "changed"
-		if root.Host == "changed" {
-			t.Fatal("the builder returned root itself")
-		}
+	b := RootClientBuilder(root)
+	cfg, err := b("service-account-controller")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.UserAgent != rest.DefaultKubernetesUserAgent()+"/service-account-controller" || cfg.Host != root.Host || string(cfg.CertData) != "cert" {
+		t.Errorf("%+v", cfg)
+	}
+	cfg.Host = "changed"
+	if root.Host == "changed" {
+		t.Fatal("the builder returned root itself")
 	}
 }

@@ -42,9 +42,6 @@ func Run(ctx context.Context, o *Options, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	if o.UseServiceAccountCredentials {
-		logger.Info("--use-service-account-credentials: service account credentials are not implemented yet; every controller uses the kubeconfig's")
-	}
 	eventClient, err := daemon.NewClientset(root, "event-broadcaster")
 	if err != nil {
 		return err
@@ -111,7 +108,11 @@ func (m *manager) run(ctx context.Context) error {
 		return fmt.Errorf("creating the informers' client: %w", err)
 	}
 	factory := informers.NewSharedInformerFactory(informerClient, 0)
-	cc := Context{Options: m.opts, InformerFactory: factory, ClientBuilder: NewClientBuilder(m.root, m.opts.UseServiceAccountCredentials),
+	builder, err := m.clientBuilder(ctx)
+	if err != nil {
+		return err
+	}
+	cc := Context{Options: m.opts, InformerFactory: factory, ClientBuilder: builder,
 		Events: m.events, Logger: m.logger, Clock: clock.RealClock{}}
 
 	type runnable struct {
@@ -154,4 +155,20 @@ func (m *manager) run(ctx context.Context) error {
 	factory.Shutdown()
 	m.logger.Info("controllers stopped")
 	return nil
+}
+
+// clientBuilder returns the controllers' ClientBuilder: root's, or with
+// --use-service-account-credentials one giving each controller its own
+// service account's token, obtained with root's credentials. The shared
+// informers, the leader election and the event broadcaster stay on root,
+// as upstream's.
+func (m *manager) clientBuilder(ctx context.Context) (ClientBuilder, error) {
+	if !m.opts.UseServiceAccountCredentials {
+		return RootClientBuilder(m.root), nil
+	}
+	client, err := kubernetes.NewForConfig(rest.AddUserAgent(rest.CopyConfig(m.root), "service-account-credentials"))
+	if err != nil {
+		return nil, fmt.Errorf("creating the service account credentials' client: %w", err)
+	}
+	return ServiceAccountCredentials{Root: m.root, Client: client.CoreV1(), Logger: m.logger}.ClientBuilder(ctx), nil
 }
