@@ -18,6 +18,7 @@ import (
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/rest"
 
 	"github.com/kinc-dev/kinc/pkg/scheduler/app"
 	st "github.com/kinc-dev/kinc/pkg/scheduler/schedulertest"
@@ -35,9 +36,26 @@ func freePort(t testing.TB) int {
 
 var insecure = &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 
+// get fetches url anonymously.
 func get(t testing.TB, url string) (int, string) {
 	t.Helper()
-	resp, err := insecure.Get(url)
+	return fetch(insecure, url)
+}
+
+// get fetches url with the admin's client certificate (system:masters,
+// which the scheduler's delegated authorization always allows).
+func (h *harness) get(url string) (int, string) {
+	h.t.Helper()
+	tlsCfg, err := rest.TLSConfigFor(h.inst.Config)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	tlsCfg.InsecureSkipVerify, tlsCfg.RootCAs = true, nil
+	return fetch(&http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: tlsCfg}}, url)
+}
+
+func fetch(c *http.Client, url string) (int, string) {
+	resp, err := c.Get(url)
 	if err != nil {
 		return 0, err.Error()
 	}
@@ -47,11 +65,11 @@ func get(t testing.TB, url string) (int, string) {
 }
 
 // scheduled reads scheduler_schedule_attempts_total{result="scheduled"}.
-func scheduled(t *testing.T, port int) int {
-	t.Helper()
-	code, body := get(t, fmt.Sprintf("https://127.0.0.1:%d/metrics", port))
+func (h *harness) scheduled(port int) int {
+	h.t.Helper()
+	code, body := h.get(fmt.Sprintf("https://127.0.0.1:%d/metrics", port))
 	if code != http.StatusOK {
-		t.Fatalf("/metrics: %d %s", code, body)
+		h.t.Fatalf("/metrics: %d %s", code, body)
 	}
 	m := regexp.MustCompile(`scheduler_schedule_attempts_total\{profile="default-scheduler",result="scheduled"\} (\d+)`).FindStringSubmatch(body)
 	if m == nil {
@@ -101,11 +119,11 @@ func TestIntegrationLeaderElection(t *testing.T) {
 	if got := h.leaseHolder(); got != first {
 		t.Fatalf("lease moved from %s to %s", first, got)
 	}
-	sa, sb := scheduled(t, portA), scheduled(t, portB)
+	sa, sb := h.scheduled(portA), h.scheduled(portB)
 	if sa != 10 || sb != 0 {
 		t.Fatalf("scheduled by A %d, by B %d: want 10 and 0 (only the leader binds)", sa, sb)
 	}
-	code, body := get(t, fmt.Sprintf("https://127.0.0.1:%d/metrics", portA))
+	code, body := h.get(fmt.Sprintf("https://127.0.0.1:%d/metrics", portA))
 	if code != 200 || !strings.Contains(body, `leader_election_master_status{name="kube-scheduler"} 1`) {
 		t.Errorf("A's leader_election_master_status not 1")
 	}
@@ -125,7 +143,7 @@ func TestIntegrationLeaderElection(t *testing.T) {
 	if got := h.leaseHolder(); got == first || got == "" {
 		t.Fatalf("lease holder %q after failover", got)
 	}
-	if sb := scheduled(t, portB); sb != 10 {
+	if sb := h.scheduled(portB); sb != 10 {
 		t.Fatalf("scheduled by B %d, want 10", sb)
 	}
 	_ = b
@@ -229,7 +247,11 @@ profiles:
 	if h.nodeOf("default", "nobody") != "" {
 		t.Fatal("a pod of another scheduler was bound")
 	}
-	code, body := get(t, base+"/metrics")
+	if code, body := get(t, base+"/metrics"); code != http.StatusForbidden ||
+		!strings.Contains(body, `forbidden: User \"system:anonymous\" cannot get path \"/metrics\"`) {
+		t.Errorf("anonymous /metrics: %d %s", code, body)
+	}
+	code, body := h.get(base + "/metrics")
 	if code != 200 || !strings.Contains(body, "# TYPE scheduler_schedule_attempts_total counter") ||
 		!strings.Contains(body, `scheduler_pending_pods{queue="unschedulable"} 1`) {
 		t.Errorf("/metrics: %d\n%s", code, body)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -67,6 +68,7 @@ func (h *harness) startScheduler(modify func(*app.Options)) *schedulerProc {
 	h.t.Helper()
 	o := app.NewOptions()
 	o.Kubeconfig = h.inst.Kubeconfig
+	o.ClientCAFile = filepath.Join(h.inst.Dir, "ca.crt")
 	o.LeaderElect = false
 	o.SecurePort = 0
 	o.KubeAPIQPS, o.KubeAPIBurst = 1000, 2000

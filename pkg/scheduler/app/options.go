@@ -8,17 +8,22 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/kinc-dev/kinc/pkg/daemon"
+	"github.com/kinc-dev/kinc/pkg/daemon/delegated"
 	"github.com/kinc-dev/kinc/pkg/scheduler/config"
 )
 
 // Options are the command line. Flags set explicitly override the
 // configuration file (--config); unset flags leave it alone.
 type Options struct {
-	ConfigFile               string
-	Kubeconfig               string
-	Master                   string
-	AuthenticationKubeconfig string
-	AuthorizationKubeconfig  string
+	ConfigFile string
+	Kubeconfig string
+	Master     string
+
+	// Options are the delegated authentication and authorization of the
+	// secure port: --authentication-kubeconfig, --authorization-kubeconfig,
+	// --client-ca-file, the webhook cache TTLs and
+	// --authorization-always-allow-paths (/healthz, /readyz, /livez).
+	delegated.Options
 
 	// SecureServingOptions are --bind-address, --secure-port (upstream's
 	// 10259), --cert-dir and --tls-cert-file/--tls-private-key-file; the
@@ -41,6 +46,7 @@ func NewOptions() *Options {
 	d := config.Default()
 	le, cc := d.LeaderElection, d.ClientConnection
 	return &Options{
+		Options:              delegated.NewOptions(),
 		SecureServingOptions: daemon.NewSecureServingOptions(10259, "kube-scheduler"),
 		LeaderElectionOptions: daemon.LeaderElectionOptions{LeaderElect: *le.LeaderElect, LeaseDuration: le.LeaseDuration.Duration,
 			RenewDeadline: le.RenewDeadline.Duration, RetryPeriod: le.RetryPeriod.Duration, ResourceLock: le.ResourceLock,
@@ -56,8 +62,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.ConfigFile, "config", o.ConfigFile, "The path to the configuration file (a kubescheduler.config.k8s.io/v1 KubeSchedulerConfiguration).")
 	fs.StringVar(&o.Kubeconfig, "kubeconfig", o.Kubeconfig, "Path to kubeconfig file with authorization and master location information.")
 	fs.StringVar(&o.Master, "master", o.Master, "The address of the Kubernetes API server (overrides any value in kubeconfig).")
-	fs.StringVar(&o.AuthenticationKubeconfig, "authentication-kubeconfig", o.AuthenticationKubeconfig, "kubeconfig file pointing at the 'core' kubernetes server with enough rights to create tokenreviews.authentication.k8s.io.")
-	fs.StringVar(&o.AuthorizationKubeconfig, "authorization-kubeconfig", o.AuthorizationKubeconfig, "kubeconfig file pointing at the 'core' kubernetes server with enough rights to create subjectaccessreviews.authorization.k8s.io.")
+	o.Options.AddFlags(fs)
 	o.SecureServingOptions.AddFlags(fs)
 	o.LeaderElectionOptions.AddFlags(fs)
 	fs.Float32Var(&o.KubeAPIQPS, "kube-api-qps", o.KubeAPIQPS, "QPS to use while talking with kubernetes apiserver.")
@@ -119,6 +124,9 @@ func (o *Options) Config() (*config.KubeSchedulerConfiguration, error) {
 		return nil, err
 	}
 	if err := o.SecureServingOptions.Validate(); err != nil {
+		return nil, err
+	}
+	if err := o.Options.Validate(); err != nil {
 		return nil, err
 	}
 	return cfg, nil

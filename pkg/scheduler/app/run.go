@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -12,7 +11,6 @@ import (
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes/scheme"
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
-	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/client-go/tools/leaderelection"
 	"k8s.io/client-go/tools/record"
 
@@ -27,21 +25,16 @@ import (
 // Run runs the scheduler until ctx ends (nil) or leadership is lost
 // (daemon.ErrLeadershipLost, after the scheduling loop has stopped).
 //
-// --authentication-kubeconfig and --authorization-kubeconfig are loaded
-// and checked, as upstream, but the secure port does not delegate yet:
-// /healthz, /livez and /readyz are open (upstream's always-allowed paths)
-// and /metrics is served without TokenReview/SubjectAccessReview.
+// The secure port delegates, as upstream: client certificates
+// (--client-ca-file, else the apiserver's published client CA) and bearer
+// tokens (TokenReview through --authentication-kubeconfig) authenticate,
+// anonymous requests are allowed; /healthz, /livez and /readyz are always
+// allowed, anything else (/metrics) needs a SubjectAccessReview through
+// --authorization-kubeconfig to allow it (system:masters skips it).
 func Run(ctx context.Context, o *Options, logger *slog.Logger) error {
 	cfg, err := o.Config()
 	if err != nil {
 		return err
-	}
-	for _, kc := range []string{o.AuthenticationKubeconfig, o.AuthorizationKubeconfig} {
-		if kc != "" {
-			if _, err := clientcmd.LoadFromFile(kc); err != nil {
-				return fmt.Errorf("loading %s: %w", kc, err)
-			}
-		}
 	}
 	cc := cfg.ClientConnection
 	restCfg, err := daemon.ClientOptions{Kubeconfig: cc.Kubeconfig, Master: o.Master, QPS: cc.QPS, Burst: int(cc.Burst),
@@ -94,7 +87,15 @@ func Run(ctx context.Context, o *Options, logger *slog.Logger) error {
 		watchdog = leaderelection.NewLeaderHealthzAdaptor(20 * time.Second)
 	}
 	synced := make(chan struct{})
-	if _, err := o.SecureServingOptions.Serve(ctx, endpoints(m, watchdog, synced), logger); err != nil {
+	e := endpoints(m, watchdog, synced)
+	if o.SecurePort != 0 {
+		filter, err := o.Options.Filter(ctx, "kube-scheduler/delegated-auth", logger)
+		if err != nil {
+			return err
+		}
+		e.Wrap = filter.Wrap
+	}
+	if _, err := o.SecureServingOptions.Serve(ctx, e, logger); err != nil {
 		return err
 	}
 
