@@ -1,8 +1,10 @@
 // Package controlplane is the step that starts Kubernetes: it writes the
 // static pods into the control-plane node, starts the control planes'
 // kubelets (systemd), waits until the apiserver answers /readyz through the
-// port published on the host and the control planes' Nodes are registered,
-// then starts the workers' kubelets: as kubeadm join follows kubeadm init,
+// port published on the host, creates kubeadm's RBAC objects with
+// super-admin.conf's identity (kubeadm:cluster-admins, which admin.conf
+// needs once RBAC is on, first), waits until the control planes' Nodes are
+// registered, then starts the workers' kubelets: as kubeadm join follows kubeadm init,
 // so that the node-ipam-controller, which gives pod ranges in registration
 // order, gives the first control plane the pod subnet's first /24 as in
 // kind.
@@ -18,8 +20,10 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/kinc-dev/kinc/manifests"
 	"github.com/kinc-dev/kinc/pkg/cluster/constants"
 	"github.com/kinc-dev/kinc/pkg/cluster/internal/create/actions"
+	"github.com/kinc-dev/kinc/pkg/cluster/internal/kubeapply"
 	"github.com/kinc-dev/kinc/pkg/cluster/internal/nodeconfig"
 	"github.com/kinc-dev/kinc/pkg/cluster/nodes"
 	"github.com/kinc-dev/kinc/pkg/cluster/nodeutils"
@@ -71,6 +75,11 @@ func (action) Execute(ctx context.Context, actx *actions.ActionContext) error {
 	}
 	server := "https://" + endpoint
 	err = WaitForReadyz(ctx, client, server, actx.PollInterval, actx.ReadyTimeout)
+	if err == nil {
+		if err := createKubeadmObjects(ctx, actx, server); err != nil {
+			return err
+		}
+	}
 	for _, cp := range controlPlanes {
 		if err == nil {
 			err = waitForNode(ctx, client, server, cp.String(), actx.PollInterval, actx.ReadyTimeout)
@@ -120,15 +129,41 @@ func StartKubelet(ctx context.Context, n nodes.Node) error {
 	return nil
 }
 
+// createKubeadmObjects creates kubeadm's RBAC objects as kubeadm init
+// does right after the apiserver is up: with super-admin.conf (system:masters,
+// allowed before any binding exists), retrying while the apiserver settles.
+func createKubeadmObjects(ctx context.Context, actx *actions.ActionContext, server string) error {
+	if actx.PKI == nil {
+		return errors.New("internal error: no cluster PKI")
+	}
+	client, err := clientAs(actx.PKI, actx.PKI.SuperAdmin)
+	if err != nil {
+		return err
+	}
+	return actions.Poll(ctx, actx.PollInterval, actx.ReadyTimeout, "kubeadm's RBAC objects to be created", func(ctx context.Context) (bool, error) {
+		err := kubeapply.Create(ctx, client, server, manifests.KubeadmRBAC)
+		return err == nil, err
+	})
+}
+
 // HTTPClient returns a client trusting the cluster CA that authenticates as
 // kubernetes-admin.
 func HTTPClient(tree *pki.ClusterPKI) (*http.Client, error) {
 	if tree == nil {
 		return nil, errors.New("internal error: no cluster PKI")
 	}
-	cert, err := tls.X509KeyPair(tree.Admin.CertPEM, tree.Admin.KeyPEM)
+	return clientAs(tree, tree.Admin)
+}
+
+// clientAs returns a client trusting the cluster CA that authenticates with
+// the client certificate kp.
+func clientAs(tree *pki.ClusterPKI, kp *pki.KeyPair) (*http.Client, error) {
+	if kp == nil {
+		return nil, errors.New("internal error: no client certificate")
+	}
+	cert, err := tls.X509KeyPair(kp.CertPEM, kp.KeyPEM)
 	if err != nil {
-		return nil, fmt.Errorf("admin client certificate: %w", err)
+		return nil, fmt.Errorf("client certificate: %w", err)
 	}
 	return &http.Client{
 		Timeout:   5 * time.Second,

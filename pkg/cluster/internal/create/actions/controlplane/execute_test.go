@@ -25,7 +25,9 @@ import (
 // TestExecute runs the step against fake nodes and an apiserver stand-in
 // serving a certificate of the cluster CA, as the real one does. The
 // worker's kubelet starts only once the control plane's Node is
-// registered, so that it gets the first pod range.
+// registered, so that it gets the first pod range; before that, as soon as
+// the apiserver is ready, kubeadm's RBAC objects are created as
+// kubernetes-super-admin (kubeadm:cluster-admins first).
 func TestExecute(t *testing.T) {
 	t.Parallel()
 	cfg := &config.Cluster{Nodes: []config.Node{{Role: config.ControlPlaneRole}, {Role: config.WorkerRole}}}
@@ -47,8 +49,25 @@ func TestExecute(t *testing.T) {
 		defer mu.Unlock()
 		events = append(events, e)
 	}
-	polls := 0
+	polls, posts := 0, 0
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			if len(r.TLS.PeerCertificates) == 0 || r.TLS.PeerCertificates[0].Subject.CommonName != pki.SuperAdminUser {
+				http.Error(w, "only system:masters may create before kubeadm:cluster-admins exists", http.StatusForbidden)
+				return
+			}
+			if r.URL.Path == "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings" {
+				mu.Lock()
+				posts++
+				first := posts == 1
+				mu.Unlock()
+				if first {
+					record("first clusterrolebinding created")
+				}
+			}
+			w.WriteHeader(http.StatusCreated)
+			return
+		}
 		if len(r.TLS.PeerCertificates) == 0 || r.TLS.PeerCertificates[0].Subject.CommonName != pki.AdminUser {
 			http.Error(w, "who are you", http.StatusUnauthorized)
 			return
@@ -101,7 +120,8 @@ func TestExecute(t *testing.T) {
 			t.Errorf("%s: kubelet not started: %v", n, n.Cmds())
 		}
 	}
-	want := []string{"kubelet started on cp-control-plane", "node cp-control-plane registered", "kubelet started on cp-worker"}
+	want := []string{"kubelet started on cp-control-plane", "first clusterrolebinding created", "node cp-control-plane registered",
+		"kubelet started on cp-worker"}
 	if !slices.Equal(events, want) {
 		t.Errorf("order %q, want %q", events, want)
 	}
