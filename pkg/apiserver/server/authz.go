@@ -73,7 +73,8 @@ func (s *Server) newAuthorizer() (authz.Authorizer, error) {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s.stopFunc = append(s.stopFunc, cancel)
+	// Stopped first, before the stores it watches.
+	s.stopFunc = append([]func(){cancel}, s.stopFunc...)
 	chain := unionAuthorizer{{name: "kubernetes.io/system-privileged-group", z: privilegedGroups{rbac.SystemPrivilegedGroup}}}
 	if s.opts.AnonymousAuth && !anonymousAuth(s.opts) {
 		// TODO(lead): remove once New passes anonymousAuth(opts) to
