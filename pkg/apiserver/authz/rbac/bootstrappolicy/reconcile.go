@@ -42,39 +42,47 @@ func apiserverUser() *authn.User {
 //
 // Reconcile is idempotent: when the policy is in place it only reads. The
 // Roles of kube-system and kube-public need those namespaces: create them
-// first. log may be nil. Errors are joined; Reconcile tries every object.
+// first. log may be nil. Reconcile stops at the first error (the caller
+// retries).
 func Reconcile(ctx context.Context, stores Stores, log *slog.Logger) error {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	ctx = authn.WithUser(ctx, apiserverUser())
-	var errs []error
 	for _, r := range append(ClusterRoles(), ControllerRoles()...) {
-		errs = append(errs, ensure(ctx, log, stores.ClusterRoles, &r, func(obj runtime.Object) change {
+		if err := ensure(ctx, log, stores.ClusterRoles, "clusterrole", &r, func(obj runtime.Object) change {
 			have := obj.(*rbacv1.ClusterRole)
 			return mergeRole(&have.ObjectMeta, &have.Rules, &have.AggregationRule, &r.ObjectMeta, r.Rules, r.AggregationRule)
-		}))
+		}); err != nil {
+			return err
+		}
 	}
 	for _, b := range append(ClusterRoleBindings(), ControllerRoleBindings()...) {
-		errs = append(errs, ensure(ctx, log, stores.ClusterRoleBindings, &b, func(obj runtime.Object) change {
+		if err := ensure(ctx, log, stores.ClusterRoleBindings, "clusterrolebinding", &b, func(obj runtime.Object) change {
 			have := obj.(*rbacv1.ClusterRoleBinding)
 			return mergeBinding(&have.ObjectMeta, &have.Subjects, have.RoleRef, &b.ObjectMeta, b.Subjects, b.RoleRef)
-		}))
+		}); err != nil {
+			return err
+		}
 	}
 	for _, r := range NamespaceRoles() {
-		errs = append(errs, ensure(ctx, log, stores.Roles, &r, func(obj runtime.Object) change {
+		if err := ensure(ctx, log, stores.Roles, "role", &r, func(obj runtime.Object) change {
 			have := obj.(*rbacv1.Role)
 			var noAggregation *rbacv1.AggregationRule
 			return mergeRole(&have.ObjectMeta, &have.Rules, &noAggregation, &r.ObjectMeta, r.Rules, nil)
-		}))
+		}); err != nil {
+			return err
+		}
 	}
 	for _, b := range NamespaceRoleBindings() {
-		errs = append(errs, ensure(ctx, log, stores.RoleBindings, &b, func(obj runtime.Object) change {
+		if err := ensure(ctx, log, stores.RoleBindings, "rolebinding", &b, func(obj runtime.Object) change {
 			have := obj.(*rbacv1.RoleBinding)
 			return mergeBinding(&have.ObjectMeta, &have.Subjects, have.RoleRef, &b.ObjectMeta, b.Subjects, b.RoleRef)
-		}))
+		}); err != nil {
+			return err
+		}
 	}
-	return errors.Join(errs...)
+	return nil
 }
 
 // change is what a merge did to an existing object.
@@ -91,15 +99,15 @@ type object interface {
 	metav1.Object
 }
 
-// ensure creates want in st, or merges it into the stored object with
-// merge (which changes the object it is given and says how).
-func ensure(ctx context.Context, log *slog.Logger, st registry.Store, want object, merge func(runtime.Object) change) error {
+// ensure creates want (of kind, for messages) in st, or merges it into the
+// stored object with merge (which changes the object it is given and says
+// how).
+func ensure(ctx context.Context, log *slog.Logger, st registry.Store, kind string, want object, merge func(runtime.Object) change) error {
 	ns, name := want.GetNamespace(), want.GetName()
-	what := name
+	what := kind + " " + name
 	if ns != "" {
-		what = ns + "/" + name
+		what = kind + " " + ns + "/" + name
 	}
-	what = fmt.Sprintf("%T %s", want, what)
 	for range 5 { // a few attempts when writers race
 		obj, err := st.Get(ctx, ns, name, nil)
 		if apierrors.IsNotFound(err) {
@@ -132,7 +140,7 @@ func ensure(ctx context.Context, log *slog.Logger, st registry.Store, want objec
 		}
 		_, _, err = st.Update(ctx, ns, name, func(_ context.Context, old runtime.Object) (runtime.Object, error) {
 			if old == nil {
-				return nil, apierrors.NewNotFound(rbacv1.Resource("unknown"), name)
+				return nil, apierrors.NewNotFound(rbacv1.Resource(kind+"s"), name)
 			}
 			if isProtected(old) || merge(old) != updated {
 				return nil, errChanged
