@@ -13,6 +13,7 @@ import (
 
 	"github.com/kinc-dev/kinc/pkg/apiserver/filters"
 	"github.com/kinc-dev/kinc/pkg/apiserver/handlers"
+	"github.com/kinc-dev/kinc/pkg/apiserver/serviceaccount"
 	kincversion "github.com/kinc-dev/kinc/pkg/version"
 )
 
@@ -21,6 +22,7 @@ type router struct {
 	discovery *handlers.Discovery
 	ready     func(context.Context) error
 	openapi   http.Handler // nil: 404
+	oidc      http.Handler // service-account issuer discovery; nil: 404
 	profiling bool
 	log       *slog.Logger
 }
@@ -64,6 +66,8 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	case rt.profiling && strings.HasPrefix(p, "/debug/pprof"):
 		servePprof(w, r)
+	case (p == serviceaccount.OpenIDConfigPath || p == serviceaccount.JWKSPath) && rt.oidc != nil:
+		rt.oidc.ServeHTTP(w, r)
 	case strings.HasPrefix(p, "/openapi/") && rt.openapi != nil:
 		rt.openapi.ServeHTTP(w, r)
 	default:
