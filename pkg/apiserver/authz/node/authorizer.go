@@ -12,13 +12,20 @@ package node
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/selection"
 
+	"github.com/kinc-dev/kinc/pkg/apiserver/authn"
 	"github.com/kinc-dev/kinc/pkg/apiserver/authz"
+)
+
+var (
+	_ authz.Authorizer   = (*Authorizer)(nil)
+	_ authz.RuleResolver = (*Authorizer)(nil)
 )
 
 // NamespaceNodeLease holds the nodes' heartbeat Leases.
@@ -42,6 +49,17 @@ func NewForGraph(g *Graph) *Authorizer {
 
 // Graph returns the graph the authorizer answers from.
 func (z *Authorizer) Graph() *Graph { return z.graph }
+
+// RulesFor implements authz.RuleResolver as upstream's Node authorizer: a
+// node's permissions cannot be listed (they depend on the graph), so for a
+// node it returns no rules and an error, which makes a
+// SelfSubjectRulesReview incomplete; other users get neither.
+func (z *Authorizer) RulesFor(_ context.Context, user *authn.User, _ string) ([]rbacv1.PolicyRule, error) {
+	if _, isNode := Identity(user); isNode {
+		return nil, errors.New("node authorizer does not support user rule resolution")
+	}
+	return nil, nil
+}
 
 // Authorize implements authz.Authorizer.
 func (z *Authorizer) Authorize(_ context.Context, a authz.Attributes) (authz.Decision, string, error) {

@@ -233,3 +233,13 @@ func BenchmarkAuthorizeSecret(b *testing.B) {
 		}
 	}
 }
+
+func TestRulesFor(t *testing.T) {
+	z := NewForGraph(NewGraph())
+	if rules, err := z.RulesFor(context.Background(), nodeUser("node1"), "ns"); err == nil || rules != nil {
+		t.Fatalf("node: got %v, %v; want an error", rules, err)
+	}
+	if rules, err := z.RulesFor(context.Background(), &authn.User{Name: "alice"}, "ns"); err != nil || rules != nil {
+		t.Fatalf("alice: got %v, %v; want nothing", rules, err)
+	}
+}
