@@ -17,7 +17,6 @@ import (
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/utils/clock"
 
-	"github.com/kinc-dev/kinc/pkg/apiserver/authn"
 	"github.com/kinc-dev/kinc/pkg/apiserver/filters"
 	"github.com/kinc-dev/kinc/pkg/apiserver/handlers"
 	"github.com/kinc-dev/kinc/pkg/apiserver/printers"
@@ -65,18 +64,12 @@ func New(opts *Options, log *slog.Logger) (*Server, error) {
 	}
 	s.stopFunc = append(s.stopFunc, s.stores.stop)
 
-	var authenticators authn.Union
-	if clientCAs != nil {
-		authenticators = append(authenticators, authn.X509{Roots: clientCAs})
+	authentication, err := newAuthentication(opts, tlsConfig, clientCAs, s.stores.lookup, s.clock, log)
+	if err != nil {
+		s.Close()
+		return nil, err
 	}
-	if opts.TokenAuthFile != "" {
-		tokens, err := authn.LoadTokenFile(opts.TokenAuthFile)
-		if err != nil {
-			s.Close()
-			return nil, err
-		}
-		authenticators = append(authenticators, tokens)
-	}
+	authentication.fill(s.auth, opts)
 	authorizer, err := s.newAuthorizer()
 	if err != nil {
 		s.Close()
@@ -87,6 +80,7 @@ func New(opts *Options, log *slog.Logger) (*Server, error) {
 	advertise := net.JoinHostPort(s.advertiseAddress(), strconv.Itoa(opts.SecurePort))
 	mux := newRouter(api, handlers.NewDiscovery(s.stores.resources, advertise), s.readyz, log)
 	mux.profiling = opts.Profiling
+	mux.oidc = authentication.oidc
 	if mux.openapi, err = newOpenAPI(s.stores.descriptors); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("building the OpenAPI documents: %w", err)
@@ -95,7 +89,7 @@ func New(opts *Options, log *slog.Logger) (*Server, error) {
 	h = filters.WithAuthorization(h, authorizer, log)
 	h = filters.WithMaxInFlight(h, opts.MaxRequestsInflight, opts.MaxMutatingRequestsInflight)
 	h = filters.WithRequestLog(h, log)
-	h = filters.WithAuthentication(h, authenticators, opts.AnonymousAuth, log)
+	h = filters.WithAuthentication(h, authentication.request, opts.AnonymousAuth, log)
 	h = filters.WithRequestInfo(h)
 	h = filters.WithPanicRecovery(h, log)
 	s.handler = h
