@@ -24,6 +24,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/kinc-dev/kinc/pkg/apiserver/apiservertest"
 	"github.com/kinc-dev/kinc/pkg/controller/manager"
@@ -170,9 +171,23 @@ func leaseHolder(ctx context.Context, client kubernetes.Interface) string {
 	return *l.Spec.HolderIdentity
 }
 
-// get returns the status and body of an HTTPS GET on the secure port.
+// get returns the status and body of an anonymous HTTPS GET on the secure port.
 func get(port int, path string) (int, string, error) {
-	c := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	return getAs(nil, port, path)
+}
+
+// getAs is get with as's client certificate (anonymous when nil).
+func getAs(as *rest.Config, port int, path string) (int, string, error) {
+	tlsCfg := &tls.Config{}
+	if as != nil {
+		var err error
+		if tlsCfg, err = rest.TLSConfigFor(as); err != nil {
+			return 0, "", err
+		}
+		tlsCfg.RootCAs = nil
+	}
+	tlsCfg.InsecureSkipVerify = true
+	c := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{TLSClientConfig: tlsCfg}}
 	resp, err := c.Get(fmt.Sprintf("https://127.0.0.1:%d%s", port, path))
 	if err != nil {
 		return 0, "", err
@@ -215,8 +230,14 @@ func TestIntegrationControllersFlag(t *testing.T) {
 			t.Errorf("%s: %d %q %v", path, code, body, err)
 		}
 	}
-	if code, body, err := get(port, "/metrics"); err != nil || code != http.StatusOK || !strings.Contains(body, "go_goroutines") {
-		t.Errorf("/metrics: %d %v", code, err)
+	// /metrics needs authorization: the admin (system:masters) is always
+	// allowed; anonymous is not (403 once the apiserver answers
+	// SubjectAccessReviews with RBAC).
+	if code, body, err := getAs(inst.Config, port, "/metrics"); err != nil || code != http.StatusOK || !strings.Contains(body, "go_goroutines") {
+		t.Errorf("/metrics as the admin: %d %v", code, err)
+	}
+	if code, body, err := get(port, "/metrics"); err != nil || code == http.StatusOK {
+		t.Errorf("anonymous /metrics: %d %q %v; want it refused", code, body, err)
 	}
 	if err := m.stop(t); err != nil {
 		t.Errorf("Run after cancel: %v", err)

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/kinc-dev/kinc/pkg/controller/cronjob"
 	"github.com/kinc-dev/kinc/pkg/controller/daemonset"
@@ -26,6 +25,7 @@ import (
 	"github.com/kinc-dev/kinc/pkg/controller/statefulset"
 	"github.com/kinc-dev/kinc/pkg/controller/ttlafterfinished"
 	"github.com/kinc-dev/kinc/pkg/daemon"
+	"github.com/kinc-dev/kinc/pkg/daemon/delegated"
 	"github.com/kinc-dev/kinc/pkg/pki"
 )
 
@@ -40,14 +40,13 @@ const SecurePort = 10257
 // names, for what kinc implements or validates for a controller to come.
 type Options struct {
 	Kubeconfig string
-	// AuthenticationKubeconfig, AuthorizationKubeconfig, ClientCAFile and
-	// RequestHeaderClientCAFile are loaded and checked, as upstream, but
-	// the secure port does not authenticate or authorize yet: /healthz,
-	// /livez and /readyz are open (upstream's always-allowed paths) and
-	// /metrics is served to anyone who reaches --bind-address.
-	AuthenticationKubeconfig  string
-	AuthorizationKubeconfig   string
-	ClientCAFile              string
+	// Options are the secure port's delegated authentication and
+	// authorization: --authentication-kubeconfig,
+	// --authorization-kubeconfig, --client-ca-file, the webhook cache TTLs
+	// and --authorization-always-allow-paths (/healthz, /readyz, /livez).
+	delegated.Options
+	// RequestHeaderClientCAFile is loaded and checked, as upstream, but
+	// front-proxy request headers are not trusted yet.
 	RequestHeaderClientCAFile string
 
 	// SecureServingOptions are --bind-address, --secure-port (10257),
@@ -148,6 +147,7 @@ type Options struct {
 // NewOptions returns upstream's defaults.
 func NewOptions() *Options {
 	return &Options{
+		Options:               delegated.NewOptions(),
 		SecureServingOptions:  daemon.NewSecureServingOptions(SecurePort, Name),
 		LeaderElectionOptions: daemon.NewLeaderElectionOptions(Name),
 		KubeAPIQPS:            20,
@@ -188,9 +188,7 @@ func NewOptions() *Options {
 // -v/--v, --version and --help are the daemon base's (pkg/daemon.Command).
 func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Kubeconfig, "kubeconfig", o.Kubeconfig, "Path to kubeconfig file with authorization and master location information.")
-	fs.StringVar(&o.AuthenticationKubeconfig, "authentication-kubeconfig", o.AuthenticationKubeconfig, "kubeconfig file pointing at the 'core' kubernetes server with enough rights to create tokenreviews.authentication.k8s.io (checked; the secure port does not delegate authentication yet).")
-	fs.StringVar(&o.AuthorizationKubeconfig, "authorization-kubeconfig", o.AuthorizationKubeconfig, "kubeconfig file pointing at the 'core' kubernetes server with enough rights to create subjectaccessreviews.authorization.k8s.io (checked; the secure port does not delegate authorization yet).")
-	fs.StringVar(&o.ClientCAFile, "client-ca-file", o.ClientCAFile, "If set, any request presenting a client certificate signed by one of the authorities in the client-ca-file is authenticated with an identity corresponding to the CommonName of the client certificate (checked; not enforced yet).")
+	o.Options.AddFlags(fs)
 	fs.StringVar(&o.RequestHeaderClientCAFile, "requestheader-client-ca-file", o.RequestHeaderClientCAFile, "Root certificate bundle to use to verify client certificates on incoming requests before trusting usernames in headers (checked; not enforced yet).")
 	o.SecureServingOptions.AddFlags(fs)
 	o.LeaderElectionOptions.AddFlags(fs)
@@ -306,15 +304,9 @@ func (o *Options) Validate() error {
 	if o.NamespaceSyncPeriod <= 0 {
 		add(fmt.Errorf("--namespace-sync-period %s must be positive", o.NamespaceSyncPeriod))
 	}
+	add(o.Options.Validate())
 	type fileFlag struct{ flag, file string }
-	for _, f := range []fileFlag{{"--authentication-kubeconfig", o.AuthenticationKubeconfig}, {"--authorization-kubeconfig", o.AuthorizationKubeconfig}} {
-		if f.file != "" {
-			if _, err := clientcmd.LoadFromFile(f.file); err != nil {
-				add(fmt.Errorf("%s: %w", f.flag, err))
-			}
-		}
-	}
-	for _, f := range []fileFlag{{"--client-ca-file", o.ClientCAFile}, {"--requestheader-client-ca-file", o.RequestHeaderClientCAFile}, {"--root-ca-file", o.RootCAFile}} {
+	for _, f := range []fileFlag{{"--requestheader-client-ca-file", o.RequestHeaderClientCAFile}, {"--root-ca-file", o.RootCAFile}} {
 		if f.file != "" {
 			_, err := readCertificates(f.flag, f.file)
 			add(err)

@@ -59,7 +59,15 @@ func Run(ctx context.Context, o *Options, logger *slog.Logger) error {
 	if o.LeaderElect {
 		watchdog = leaderelection.NewLeaderHealthzAdaptor(20 * time.Second)
 	}
-	if _, err := o.SecureServingOptions.Serve(ctx, m.endpoints(watchdog), logger); err != nil {
+	e := m.endpoints(watchdog)
+	if o.SecurePort != 0 {
+		filter, err := o.Options.Filter(ctx, Name+"/delegated-auth", logger)
+		if err != nil {
+			return err
+		}
+		e.Wrap = filter.Wrap
+	}
+	if _, err := o.SecureServingOptions.Serve(ctx, e, logger); err != nil {
 		return err
 	}
 	if !o.LeaderElect {
