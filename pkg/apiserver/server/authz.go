@@ -158,13 +158,18 @@ func (u unionAuthorizer) Authorize(ctx context.Context, a authz.Attributes) (aut
 }
 
 // syncWaiter holds requests back until the caches an authorizer reads
-// have synced (or the request ends), so that nothing is refused just
-// because the server started a moment ago.
+// have synced, for at most syncWait per request (or until the request
+// ends), so that nothing is refused just because the server started a
+// moment ago. After that the authorizer answers from what it has, as
+// upstream's does before its informers synced.
 type syncWaiter struct {
 	z      authz.Authorizer
 	synced func() bool
 	done   atomic.Bool
 }
+
+// syncWait bounds a request's wait for the authorizers' caches.
+const syncWait = 10 * time.Second
 
 func waitForSync(z authz.Authorizer, synced func() bool) authz.Authorizer {
 	return &syncWaiter{z: z, synced: synced}
@@ -172,10 +177,11 @@ func waitForSync(z authz.Authorizer, synced func() bool) authz.Authorizer {
 
 func (w *syncWaiter) Authorize(ctx context.Context, a authz.Attributes) (authz.Decision, string, error) {
 	if !w.done.Load() {
-		if err := pollSynced(ctx, w.synced); err != nil {
-			return authz.NoOpinion, "", fmt.Errorf("waiting for the authorizer's caches: %w", err)
+		wctx, cancel := context.WithTimeout(ctx, syncWait)
+		if pollSynced(wctx, w.synced) == nil {
+			w.done.Store(true)
 		}
-		w.done.Store(true)
+		cancel()
 	}
 	return w.z.Authorize(ctx, a)
 }

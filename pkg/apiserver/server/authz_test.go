@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/kinc-dev/kinc/pkg/apiserver/authn"
 	"github.com/kinc-dev/kinc/pkg/apiserver/authz"
@@ -83,15 +85,24 @@ func TestUnionAuthorizer(t *testing.T) {
 	}
 
 	// Requests wait until the caches synced.
-	synced := false
-	w := waitForSync(authz.AlwaysAllow{}, func() bool { return synced })
+	var synced atomic.Bool
+	calls := 0
+	w := waitForSync(authz.AlwaysAllow{}, func() bool { calls++; return synced.Load() })
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	if _, _, err := w.Authorize(cctx, other); err == nil {
-		t.Error("no error when the request ended before the caches synced")
+	if d, _, err := w.Authorize(cctx, other); d != authz.Allow || err != nil {
+		t.Errorf("a request that ended before the caches synced: %v %v, want the authorizer's answer", d, err)
 	}
-	synced = true
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		synced.Store(true)
+	}()
 	if d, _, err := w.Authorize(ctx, other); d != authz.Allow || err != nil {
 		t.Errorf("after sync: %v %v", d, err)
+	}
+	n := calls
+	w.Authorize(ctx, other)
+	if calls != n {
+		t.Error("synced is still polled after the caches synced")
 	}
 }
