@@ -18,6 +18,7 @@ package clusterroleaggregation
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -28,6 +29,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
 	rbacinformers "k8s.io/client-go/informers/rbac/v1"
 	"k8s.io/client-go/kubernetes"
 	rbaclisters "k8s.io/client-go/listers/rbac/v1"
@@ -40,6 +42,9 @@ import (
 // Name is the controller's short name, as --controllers spells it too
 // (upstream's canonical name is "clusterrole-aggregation-controller").
 const Name = "clusterrole-aggregation"
+
+// FieldManager is the manager of the rules it writes, as upstream names it.
+const FieldManager = "clusterrole-aggregation-controller"
 
 // Workers is upstream's worker count for this controller (it has no
 // --concurrent-*-syncs flag).
@@ -96,13 +101,17 @@ func (c *Controller) enqueueAggregated() {
 }
 
 // sync sets the rules of the ClusterRole named key to the union of its
-// selected roles' rules when they differ. A role that is gone or has no
+// selected roles' rules when they differ. It writes them with a merge
+// patch of rules alone, without a resourceVersion precondition, as
+// upstream's forced server-side apply of the rules does: aggregates feed
+// each other (admin selects edit, edit selects view), so a precondition
+// would conflict with the cache's lag; a union computed from a stale cache
+// is corrected by the event that made it stale. A role that is gone or has no
 // aggregationRule is left alone. A selector that cannot be parsed (the
 // apiserver's validation refuses those) is logged and the role left as it
 // is: retrying would not help, the role's next change enqueues it again.
-// A conflict or any other write failure is returned (retried with backoff
-// from the cache's newer copy); NotFound on update means the role was
-// deleted meanwhile, which is not an error.
+// A write failure is returned (retried with backoff); NotFound means the
+// role was deleted meanwhile, which is not an error.
 func (c *Controller) sync(ctx context.Context, key string) error {
 	role, err := c.roles.Get(key)
 	if apierrors.IsNotFound(err) {
@@ -122,9 +131,11 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	if equality.Semantic.DeepEqual(rules, role.Rules) {
 		return nil
 	}
-	updated := role.DeepCopy()
-	updated.Rules = rules
-	_, err = c.client.RbacV1().ClusterRoles().Update(ctx, updated, metav1.UpdateOptions{FieldManager: "clusterrole-aggregation-controller"})
+	patch, err := json.Marshal(map[string]any{"rules": rules})
+	if err != nil {
+		return err
+	}
+	_, err = c.client.RbacV1().ClusterRoles().Patch(ctx, key, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: FieldManager})
 	if apierrors.IsNotFound(err) {
 		return nil
 	}

@@ -3,6 +3,7 @@ package clusterroleaggregation_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,7 +20,8 @@ import (
 // kube-apiserver on etcd: an aggregate selecting x=y gets the rules of a
 // ClusterRole labelled x=y created after it, follows that role's rule
 // changes and a second source, and loses the rules of a source deleted or
-// relabelled away.
+// relabelled away; the bootstrap policy's admin, edit and view aggregate
+// their sources.
 func TestIntegrationClusterRoleAggregation(t *testing.T) {
 	_, client := integration.Start(t)
 	ctx := t.Context()
@@ -73,6 +75,29 @@ func TestIntegrationClusterRoleAggregation(t *testing.T) {
 	waitRules(ctx, t, client, "no rules")
 	if st := c.Stats(); st.Errors != 0 {
 		t.Errorf("sync errors: %+v", st)
+	}
+
+	// The bootstrap policy's aggregates: view holds the rules of
+	// system:aggregate-to-view, admin those of edit's sources too.
+	for _, pair := range [][2]string{{"view", "system:aggregate-to-view"}, {"edit", "system:aggregate-to-view"},
+		{"admin", "system:aggregate-to-edit"}, {"admin", "system:aggregate-to-admin"}} {
+		src, err := roles.Get(ctx, pair[1], metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		integration.WaitFor(ctx, t, 20*time.Second, pair[0]+" holding the rules of "+pair[1], func() bool {
+			agg, err := roles.Get(ctx, pair[0], metav1.GetOptions{})
+			if err != nil {
+				return false
+			}
+			have := fmt.Sprint(agg.Rules)
+			for _, r := range src.Rules {
+				if !strings.Contains(have, fmt.Sprint(r)) {
+					return false
+				}
+			}
+			return len(src.Rules) > 0
+		})
 	}
 }
 

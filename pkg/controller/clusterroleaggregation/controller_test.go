@@ -1,6 +1,9 @@
 package clusterroleaggregation
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/kinc-dev/kinc/pkg/controller/controllertest"
@@ -40,14 +44,31 @@ func newController(f *controllertest.Fixture) *Controller {
 }
 
 var (
-	xy          = map[string]string{"x": "y"}
-	updateAdmin = controllertest.Action{Verb: "update", Resource: "clusterroles", Name: "admin"}
+	xy         = map[string]string{"x": "y"}
+	patchAdmin = controllertest.Action{Verb: "patch", Resource: "clusterroles", Name: "admin"}
 )
 
-// rulesOf returns the rules the first update of admin sent.
+// rulesOf returns the rules the first patch of admin sent, after checking
+// it is a merge patch of the rules alone.
 func rulesOf(f *controllertest.Fixture) []rbacv1.PolicyRule {
 	f.T.Helper()
-	return controllertest.Find[*rbacv1.ClusterRole](f, updateAdmin).Rules
+	for _, a := range f.Actions() {
+		if controllertest.Describe(a) != patchAdmin {
+			continue
+		}
+		p := a.(k8stesting.PatchAction)
+		var patch map[string][]rbacv1.PolicyRule
+		if err := json.Unmarshal(p.GetPatch(), &patch); err != nil || p.GetPatchType() != types.MergePatchType || len(patch) != 1 {
+			f.T.Fatalf("patch %s %s (%v), want a merge patch of rules", p.GetPatchType(), p.GetPatch(), err)
+		}
+		rules, ok := patch["rules"]
+		if !ok || rules == nil {
+			f.T.Fatalf("patch %s, want a list of rules", p.GetPatch())
+		}
+		return rules
+	}
+	f.T.Fatalf("no %s", patchAdmin)
+	return nil
 }
 
 func sameRules(t *testing.T, got []rbacv1.PolicyRule, want ...rbacv1.PolicyRule) {
@@ -64,7 +85,7 @@ func sameRules(t *testing.T, got []rbacv1.PolicyRule, want ...rbacv1.PolicyRule)
 
 // TestSyncUnion: the aggregate gets the rules of every selected role in
 // name order, each rule once, the unselected role's rules and its own
-// former rules left out; the rest of the object is kept.
+// former rules left out; the patch changes nothing else.
 func TestSyncUnion(t *testing.T) {
 	admin := aggregate("admin", []map[string]string{xy}, rule("delete", "secrets"))
 	admin.Labels = map[string]string{"kept": "yes"}
@@ -74,11 +95,14 @@ func TestSyncUnion(t *testing.T) {
 		role("other", map[string]string{"x": "z"}, rule("get", "nodes")))
 	c := newController(f)
 	f.MustSync(c.sync, "admin")
-	f.ExpectActions(updateAdmin)
-	sent := controllertest.Find[*rbacv1.ClusterRole](f, updateAdmin)
-	sameRules(t, sent.Rules, rule("get", "services"), rule("get", "pods"), rule("list", "pods"))
-	if sent.Labels["kept"] != "yes" || sent.AggregationRule == nil {
-		t.Errorf("the update lost the rest of the role: %+v", sent)
+	f.ExpectActions(patchAdmin)
+	sameRules(t, rulesOf(f), rule("get", "services"), rule("get", "pods"), rule("list", "pods"))
+	stored, err := f.Client.RbacV1().ClusterRoles().Get(f.Ctx, "admin", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.Labels["kept"] != "yes" || stored.AggregationRule == nil || len(stored.Rules) != 3 {
+		t.Errorf("patched role %+v", stored)
 	}
 }
 
@@ -128,7 +152,7 @@ func TestSyncSourcesGone(t *testing.T) {
 	f := controllertest.New(t, aggregate("admin", []map[string]string{xy}, rule("get", "pods")))
 	c := newController(f)
 	f.MustSync(c.sync, "admin")
-	f.ExpectActions(updateAdmin)
+	f.ExpectActions(patchAdmin)
 	if got := rulesOf(f); len(got) != 0 {
 		t.Errorf("rules %v, want none", got)
 	}
@@ -149,19 +173,19 @@ func TestSyncIgnores(t *testing.T) {
 	f.ExpectActions()
 }
 
-// TestSyncWriteErrors: a conflict (or any failure) is returned for a
-// retry, naming the role; NotFound (deleted meanwhile) is done.
+// TestSyncWriteErrors: a failure is returned for a retry, naming the
+// role; NotFound (deleted meanwhile) is done.
 func TestSyncWriteErrors(t *testing.T) {
 	for name, tc := range map[string]struct {
 		err   error
 		retry bool
 	}{
-		"conflict": {apierrors.NewConflict(schema.GroupResource{Group: "rbac.authorization.k8s.io", Resource: "clusterroles"}, "admin", nil), true},
-		"gone":     {apierrors.NewNotFound(schema.GroupResource{Group: "rbac.authorization.k8s.io", Resource: "clusterroles"}, "admin"), false},
+		"unavailable": {apierrors.NewServiceUnavailable("etcd is down"), true},
+		"gone":        {apierrors.NewNotFound(schema.GroupResource{Group: "rbac.authorization.k8s.io", Resource: "clusterroles"}, "admin"), false},
 	} {
 		t.Run(name, func(t *testing.T) {
 			f := controllertest.New(t, aggregate("admin", []map[string]string{xy}), role("src", xy, rule("get", "pods")))
-			f.Client.PrependReactor("update", "clusterroles", func(k8stesting.Action) (bool, runtime.Object, error) {
+			f.Client.PrependReactor("patch", "clusterroles", func(k8stesting.Action) (bool, runtime.Object, error) {
 				return true, nil, tc.err
 			})
 			c := newController(f)
@@ -169,54 +193,65 @@ func TestSyncWriteErrors(t *testing.T) {
 			if tc.retry != (err != nil) {
 				t.Fatalf("sync: %v", err)
 			}
-			if tc.retry && (!apierrors.IsConflict(err) || !strings.HasPrefix(err.Error(), "updating the rules of cluster role admin: ")) {
+			if tc.retry && (!apierrors.IsServiceUnavailable(err) || !strings.HasPrefix(err.Error(), "updating the rules of cluster role admin: ")) {
 				t.Errorf("sync error %v", err)
 			}
 		})
 	}
 }
 
-// TestEventsEnqueueAggregates: any ClusterRole added, updated or deleted
-// enqueues every aggregated role, and only those.
-func TestEventsEnqueueAggregates(t *testing.T) {
+// TestRunFollowsSources: run by its loop, the controller keeps an
+// aggregate up to date as a source is added, changed and deleted (any
+// ClusterRole event enqueues the aggregates).
+func TestRunFollowsSources(t *testing.T) {
 	f := controllertest.New(t)
 	c := newController(f)
 	f.Start()
-	roles := f.Client.RbacV1().ClusterRoles()
-	for _, r := range []*rbacv1.ClusterRole{aggregate("admin", []map[string]string{xy}), aggregate("view", nil)} {
-		if _, err := roles.Create(f.Ctx, r, metav1.CreateOptions{}); err != nil {
-			t.Fatal(err)
+	ctx, cancel := context.WithCancel(f.Ctx)
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx, Workers) }()
+	defer func() { // the workers log to t: they must end before it does
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
 		}
+	}()
+	roles := f.Client.RbacV1().ClusterRoles()
+	if _, err := roles.Create(f.Ctx, aggregate("admin", []map[string]string{xy}), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
 	}
-	waitAdds(t, c, 3) // admin; admin and view
-	src, err := roles.Create(f.Ctx, role("src", xy), metav1.CreateOptions{})
+	src, err := roles.Create(f.Ctx, role("src", xy, rule("get", "pods")), metav1.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitAdds(t, c, 5)
-	src.Rules = []rbacv1.PolicyRule{rule("get", "pods")}
-	src.ResourceVersion = "2"
+	waitRules(t, f, rule("get", "pods"))
+	src.Rules = append(src.Rules, rule("get", "services"))
 	if _, err := roles.Update(f.Ctx, src, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitAdds(t, c, 7)
+	waitRules(t, f, rule("get", "pods"), rule("get", "services"))
 	if err := roles.Delete(f.Ctx, "src", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitAdds(t, c, 9)
-	if st := c.Stats(); st.Adds != 9 || st.Depth != 2 {
-		t.Errorf("stats %+v, want 9 adds of 2 keys", st)
+	waitRules(t, f)
+	if st := c.Stats(); st.Errors != 0 {
+		t.Errorf("stats %+v", st)
 	}
 }
 
-// waitAdds waits until the loop counted n enqueued keys.
-func waitAdds(t *testing.T, c *Controller, n uint64) {
+// waitRules waits until the fake API's admin holds want.
+func waitRules(t *testing.T, f *controllertest.Fixture, want ...rbacv1.PolicyRule) {
 	t.Helper()
+	var got []rbacv1.PolicyRule
 	for range 500 {
-		if c.Stats().Adds >= n {
+		r, err := f.Client.RbacV1().ClusterRoles().Get(f.Ctx, "admin", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got = r.Rules; fmt.Sprint(got) == fmt.Sprint(want) {
 			return
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	t.Fatalf("%d keys enqueued, want %d", c.Stats().Adds, n)
+	t.Fatalf("admin's rules %v, want %v", got, want)
 }
