@@ -77,6 +77,12 @@ func New(opts *Options, log *slog.Logger) (*Server, error) {
 	}
 
 	api := handlers.NewAPI(s.stores.resources, scheme.Scheme, printers.NewDefault(printers.WithScheme(scheme.Scheme), printers.WithPrinters(s.stores.tables()...)), s.clock, log)
+	chain, err := newAdmission(opts, registry.Deps{Stores: s.stores.lookup, Clock: s.clock, Auth: s.auth}, log)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	api.SetAdmission(chain)
 	advertise := net.JoinHostPort(s.advertiseAddress(), strconv.Itoa(opts.SecurePort))
 	mux := newRouter(api, handlers.NewDiscovery(s.stores.resources, advertise), s.readyz, log)
 	mux.profiling = opts.Profiling
