@@ -52,6 +52,13 @@ type Instance struct {
 // Options tunes Start. Extra flags are appended to the command line.
 type Options struct {
 	ExtraFlags []string
+	// ServiceAccountAdmission keeps the ServiceAccount admission plugin on.
+	// It is off by default (--disable-admission-plugins=ServiceAccount, as
+	// upstream's integration test servers do): without a controller-manager
+	// no namespace gets its default ServiceAccount, and every pod would be
+	// refused. With it, ExtraFlags must not name
+	// --disable-admission-plugins.
+	ServiceAccountAdmission bool
 }
 
 var buildOnce struct {
@@ -84,7 +91,37 @@ func Binary(t testing.TB) string {
 
 // Start runs etcd in-process and the kube-apiserver binary on a free port,
 // and waits until /readyz answers. Everything is stopped at test cleanup.
+// The apiserver allows privileged containers (--allow-privileged=true, as
+// kubeadm configures it).
 func Start(t testing.TB, opts Options) *Instance {
+	t.Helper()
+	inst := prepare(t, opts)
+	inst.launch(t)
+	t.Cleanup(inst.Stop)
+	inst.waitReady(t)
+	return inst
+}
+
+// StartFailing runs the apiserver as Start would, expecting it to exit
+// before it is ready (bad flags); it returns what the apiserver logged, and
+// fails t if it became ready or did not exit within 60s.
+func StartFailing(t testing.TB, opts Options) string {
+	t.Helper()
+	inst := prepare(t, opts)
+	inst.launch(t)
+	t.Cleanup(inst.Stop)
+	select {
+	case <-inst.done:
+		return inst.Log()
+	case <-time.After(60 * time.Second):
+		t.Fatalf("kube-apiserver still running after 60s:\n%s", inst.Log())
+		return ""
+	}
+}
+
+// prepare starts etcd, writes the certificates and kubeconfig, and returns
+// the instance with its command line, not yet launched.
+func prepare(t testing.TB, opts Options) *Instance {
 	t.Helper()
 	bin := Binary(t)
 	etcd := storagetest.RunEtcd(t)
@@ -127,10 +164,12 @@ func Start(t testing.TB, opts Options) *Instance {
 		"--token-auth-file=" + write("tokens.csv", []byte(Token+",token-user,token-uid,\"token-group\"\n")),
 		"--service-cluster-ip-range=10.96.0.0/16",
 		"--anonymous-auth=true",
+		"--allow-privileged=true",
+	}
+	if !opts.ServiceAccountAdmission {
+		args = append(args, "--disable-admission-plugins=ServiceAccount")
 	}
 	inst.args = append(args, opts.ExtraFlags...)
-	inst.launch(t)
-	t.Cleanup(inst.Stop)
 
 	cfg, err := kubeconfig.Build(kubeconfig.Params{Server: inst.URL, CAData: ca.CertPEM, ClientCertData: admin.CertPEM,
 		ClientKeyData: admin.KeyPEM, ClusterName: "kinc-test", UserName: "kinc-test", ContextName: "kinc-test"})
@@ -145,7 +184,6 @@ func Start(t testing.TB, opts Options) *Instance {
 		t.Fatal(err)
 	}
 	inst.Config.QPS, inst.Config.Burst = 1000, 2000
-	inst.waitReady(t)
 	return inst
 }
 

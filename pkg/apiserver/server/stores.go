@@ -16,7 +16,6 @@ import (
 	"github.com/kinc-dev/kinc/pkg/apiserver/handlers"
 	"github.com/kinc-dev/kinc/pkg/apiserver/printers"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry"
-	"github.com/kinc-dev/kinc/pkg/apiserver/registry/core/namespace"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/generic"
 	"github.com/kinc-dev/kinc/pkg/apiserver/storage"
 	"github.com/kinc-dev/kinc/pkg/apiserver/storage/cacher"
@@ -120,7 +119,6 @@ func newStoreSet(opts *Options, etcd *clientv3.Client, clk clock.WithTicker, aut
 		}
 		set.byGVR[d.GroupVersionResource()] = newStore(d, store, clk)
 	}
-	nsStore := set.byGVR[gvrNamespaces]
 	for i := range set.descriptors {
 		d := &set.descriptors[i]
 		if st, ok := set.storeless[d.GroupVersionResource()]; ok {
@@ -128,9 +126,6 @@ func newStoreSet(opts *Options, etcd *clientv3.Client, clk clock.WithTicker, aut
 			continue
 		}
 		st := set.byGVR[d.GroupVersionResource()]
-		if d.Namespaced {
-			st.Namespaces = namespace.Checker{Namespaces: nsStore}
-		}
 		set.resources = append(set.resources, serve(d, st))
 	}
 	return set, nil

@@ -20,37 +20,6 @@ func finalizeSubresource() registry.Subresource {
 		View: func(st registry.Store) registry.View { return finalizeView{store: st} }}
 }
 
-// Checker allows creates only in existing, active namespaces; the server
-// sets it on the store of every namespaced resource.
-type Checker struct{ Namespaces registry.Store }
-
-// The namespace is looked up in the watch cache (resourceVersion "0"); one
-// the cache has not seen yet is looked up in etcd before the create is
-// refused, so creating a namespace and then its content works at once.
-func (c Checker) CheckNamespace(ctx context.Context, ns string) error {
-	obj, err := c.Namespaces.Get(ctx, "", ns, &metav1.GetOptions{ResourceVersion: "0"})
-	if apierrors.IsNotFound(err) {
-		obj, err = c.Namespaces.Get(ctx, "", ns, nil)
-	}
-	if apierrors.IsNotFound(err) {
-		return apierrors.NewNotFound(schema.GroupResource{Resource: "namespaces"}, ns)
-	}
-	if err != nil {
-		return err
-	}
-	if n := obj.(*corev1.Namespace); n.Status.Phase == corev1.NamespaceTerminating || n.DeletionTimestamp != nil {
-		err := apierrors.NewForbidden(schema.GroupResource{Resource: "namespaces"}, ns, fmt.Errorf(
-			"unable to create new content in namespace %s because it is being terminated", ns))
-		// As upstream's NamespaceLifecycle admission: controllers recognise
-		// the cause and stop creating there quietly.
-		err.ErrStatus.Details.Causes = append(err.ErrStatus.Details.Causes, metav1.StatusCause{
-			Type: corev1.NamespaceTerminatingCause, Message: fmt.Sprintf("namespace %s is being terminated", ns), Field: "metadata.namespace",
-		})
-		return err
-	}
-	return nil
-}
-
 // namespaceStorage deletes namespaces as upstream does: the first delete
 // marks the namespace Terminating (deletionTimestamp set, phase Terminating)
 // and keeps it while spec.finalizers is not empty; the namespace controller

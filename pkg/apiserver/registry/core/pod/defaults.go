@@ -63,15 +63,12 @@ func SetDefaults(pod *corev1.Pod) {
 	}
 }
 
-// admitCreate applies what upstream's mutating admission plugins do to a new
-// pod: serviceAccountName "default" (ServiceAccount), priority and
-// preemptionPolicy (Priority, for the built-in classes or none), and the
-// not-ready/unreachable tolerations (DefaultTolerationSeconds, with ts).
+// admitCreate applies what two of upstream's mutating admission plugins do
+// to a new pod: priority and preemptionPolicy (Priority, for the built-in
+// classes or none), and the not-ready/unreachable tolerations
+// (DefaultTolerationSeconds, with ts). The ServiceAccount plugin is
+// admission/serviceaccount.
 func admitCreate(pod *corev1.Pod, ts registry.TolerationSeconds) {
-	if pod.Spec.ServiceAccountName == "" {
-		pod.Spec.ServiceAccountName = "default"
-		pod.Spec.DeprecatedServiceAccount = "default"
-	}
 	if pod.Spec.Priority == nil {
 		switch pod.Spec.PriorityClassName {
 		case "system-cluster-critical":

@@ -26,7 +26,8 @@ func toleration(key string) corev1.Toleration {
 }
 
 // TestPrepareForCreateDefaults compares against what a real v1.31 cluster
-// returns for `kubectl run nginx --image=nginx` (minus the token volume).
+// returns for `kubectl run nginx --image=nginx` (minus what the ServiceAccount
+// admission plugin adds: serviceAccountName and the token volume).
 func TestPrepareForCreateDefaults(t *testing.T) {
 	pod := newPod()
 	pod.Status.Phase = corev1.PodRunning
@@ -41,8 +42,6 @@ func TestPrepareForCreateDefaults(t *testing.T) {
 		RestartPolicy:                 corev1.RestartPolicyAlways,
 		TerminationGracePeriodSeconds: ptr.To[int64](30),
 		DNSPolicy:                     corev1.DNSClusterFirst,
-		ServiceAccountName:            "default",
-		DeprecatedServiceAccount:      "default",
 		SecurityContext:               &corev1.PodSecurityContext{},
 		SchedulerName:                 "default-scheduler",
 		Tolerations:                   []corev1.Toleration{toleration(corev1.TaintNodeNotReady), toleration(corev1.TaintNodeUnreachable)},
@@ -199,6 +198,7 @@ func TestGetAttrs(t *testing.T) {
 	pod.Labels = map[string]string{"app": "web"}
 	pod.Spec.NodeName = "n1"
 	pod.Spec.HostNetwork = true
+	pod.Spec.ServiceAccountName = "default"
 	NewStrategy(DefaultTolerations()).PrepareForCreate(context.Background(), pod)
 	pod.Status.PodIPs = []corev1.PodIP{{IP: "10.244.0.5"}}
 	pod.Status.NominatedNodeName = "n2"
