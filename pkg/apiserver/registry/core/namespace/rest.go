@@ -80,14 +80,23 @@ func (v finalizeView) Get(ctx context.Context, ns, name string, opts *metav1.Get
 }
 
 func (v finalizeView) Update(ctx context.Context, _, name string, update registry.UpdateFunc, dryRun bool) (runtime.Object, bool, error) {
+	// The request's validating admission runs on each attempt, on the
+	// finalized namespace; the delete that may follow is not admitted again.
+	ctx, validate := registry.TakeValidation(ctx)
 	var gone bool
 	mutate := func(o runtime.Object) error {
 		n := o.(*corev1.Namespace)
+		old := n.DeepCopy()
 		desired, err := update(ctx, n.DeepCopy())
 		if err != nil {
 			return err
 		}
 		n.Spec.Finalizers = desired.(*corev1.Namespace).Spec.Finalizers
+		if validate != nil {
+			if err := validate(ctx, n, old); err != nil {
+				return err
+			}
+		}
 		gone = n.DeletionTimestamp != nil && len(n.Spec.Finalizers) == 0 && len(n.Finalizers) == 0
 		return nil
 	}
