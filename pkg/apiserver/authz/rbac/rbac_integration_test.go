@@ -71,14 +71,14 @@ func userSubject(name string) []rbacv1.Subject {
 	return []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: name}}
 }
 
-// TestIntegrationRBAC runs kube-apiserver with --authorization-mode=RBAC:
+// TestIntegrationRBAC runs kube-apiserver with --authorization-mode=Node,RBAC, as kubeadm:
 // a user with a client certificate is refused until a RoleBinding grants,
 // and cannot grant through roles or bindings what they do not hold.
 func TestIntegrationRBAC(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts etcd and kube-apiserver")
 	}
-	inst := apiservertest.Start(t, apiservertest.Options{ExtraFlags: []string{"--authorization-mode=RBAC"}})
+	inst := apiservertest.Start(t, apiservertest.Options{ExtraFlags: []string{"--authorization-mode=Node,RBAC"}})
 	ctx := context.Background()
 	admin := inst.Client(t) // system:masters
 	alice := userClient(t, inst, "alice", "dev")
@@ -217,6 +217,17 @@ func TestIntegrationRBAC(t *testing.T) {
 				Rules: []rbacv1.PolicyRule{rule([]string{"*"}, "*", "*")}}, metav1.CreateOptions{})
 			return err
 		})
+	})
+
+	t.Run("node authorizer first", func(t *testing.T) {
+		kubelet := userClient(t, inst, "system:node:n1", "system:nodes")
+		if _, err := kubelet.CoreV1().Nodes().Get(ctx, "n1", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+			t.Errorf("a kubelet reads its own Node: %v, want 404 (allowed, absent)", err)
+		}
+		_, err := kubelet.CoreV1().Secrets(ns).Get(ctx, "s", metav1.GetOptions{})
+		if !apierrors.IsForbidden(err) || !strings.HasSuffix(err.Error(), ": node: no relationship found between node 'n1' and this object") {
+			t.Errorf("a kubelet reads an unrelated secret: %v, want 403 with the Node authorizer's reason", err)
+		}
 	})
 
 	t.Run("anonymous", func(t *testing.T) {
