@@ -36,6 +36,20 @@ func (v scaleView) Get(ctx context.Context, ns, name string, opts *metav1.GetOpt
 }
 
 func (v scaleView) Update(ctx context.Context, ns, name string, update registry.UpdateFunc, dryRun bool) (runtime.Object, bool, error) {
+	// The request's validating admission sees Scales, as upstream's.
+	if ctx2, validate := registry.TakeValidation(ctx); validate != nil {
+		ctx = registry.WithValidation(ctx2, func(ctx context.Context, obj, old runtime.Object) error {
+			scale, err := toScale(obj)
+			if err != nil {
+				return err
+			}
+			oldScale, err := toScale(old)
+			if err != nil {
+				return err
+			}
+			return validate(ctx, scale, oldScale)
+		})
+	}
 	out, _, err := v.store.Update(ctx, ns, name, func(ctx context.Context, old runtime.Object) (runtime.Object, error) {
 		if old == nil {
 			return nil, apierrors.NewNotFound(resourceOf(v.store.New()), name)
