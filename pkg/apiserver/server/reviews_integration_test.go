@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -31,12 +32,13 @@ func TestIntegrationReviews(t *testing.T) {
 	cs := clientset(t, inst.Config)
 	t.Run("discovery", func(t *testing.T) { reviewDiscovery(t, cs) })
 	t.Run("access reviews", func(t *testing.T) { accessReviews(t, cs) })
-	t.Run("rules review", func(t *testing.T) { rulesReview(t, cs) })
+	var resolved bool
+	t.Run("rules review", func(t *testing.T) { resolved = rulesReview(t, cs) })
 	t.Run("identity reviews", func(t *testing.T) { identityReviews(t, inst, cs) })
 	t.Run("create only", func(t *testing.T) { reviewsCreateOnly(t, cs) })
 	t.Run("openapi", func(t *testing.T) { reviewsOpenAPI(t, cs) })
 	for _, bin := range kubectlBinaries(t) {
-		t.Run(filepath.Base(bin), func(t *testing.T) { kubectlAuth(t, newKubectl(t, inst, bin)) })
+		t.Run(filepath.Base(bin), func(t *testing.T) { kubectlAuth(t, newKubectl(t, inst, bin), resolved) })
 	}
 }
 
@@ -108,22 +110,36 @@ func accessReviews(t *testing.T, cs kubernetes.Interface) {
 	}
 }
 
-// rulesReview checks what the default server (AlwaysAllow, which resolves
-// no rules) answers: an incomplete, empty list with the reason.
-func rulesReview(t *testing.T, cs kubernetes.Interface) {
+// rulesReview checks what the default server (AlwaysAllow) answers:
+// upstream's wildcard rules, or, while kinc's AlwaysAllow resolves no rules
+// (no registry.Auth.Rules), an incomplete empty list with the reason. It
+// reports which.
+func rulesReview(t *testing.T, cs kubernetes.Interface) (resolved bool) {
 	ctx := testCtx(t, time.Minute)
 	ssrr, err := cs.AuthorizationV1().SelfSubjectRulesReviews().Create(ctx, &authorizationv1.SelfSubjectRulesReview{
 		Spec: authorizationv1.SelfSubjectRulesReviewSpec{Namespace: "default"}}, metav1.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !ssrr.Status.Incomplete || ssrr.Status.EvaluationError == "" {
-		t.Errorf("SelfSubjectRulesReview under AlwaysAllow: %+v, want incomplete with an evaluationError", ssrr.Status)
+	st := ssrr.Status
+	wildcard := authorizationv1.SubjectRulesReviewStatus{
+		ResourceRules:    []authorizationv1.ResourceRule{{Verbs: []string{"*"}, APIGroups: []string{"*"}, Resources: []string{"*"}}},
+		NonResourceRules: []authorizationv1.NonResourceRule{{Verbs: []string{"*"}, NonResourceURLs: []string{"*"}}},
+	}
+	switch {
+	case !st.Incomplete:
+		resolved = true
+		if !reflect.DeepEqual(st, wildcard) {
+			t.Errorf("SelfSubjectRulesReview under AlwaysAllow: %+v, want %+v", st, wildcard)
+		}
+	case st.EvaluationError == "" || len(st.ResourceRules) > 0 || len(st.NonResourceRules) > 0:
+		t.Errorf("SelfSubjectRulesReview without a rule resolver: %+v, want an empty list with an evaluationError", st)
 	}
 	_, err = cs.AuthorizationV1().SelfSubjectRulesReviews().Create(ctx, &authorizationv1.SelfSubjectRulesReview{}, metav1.CreateOptions{})
 	if !apierrors.IsBadRequest(err) || !strings.Contains(err.Error(), "no namespace on request") {
 		t.Errorf("SelfSubjectRulesReview without a namespace: %v, want 400", err)
 	}
+	return resolved
 }
 
 func identityReviews(t *testing.T, inst *apiservertest.Instance, cs kubernetes.Interface) {
@@ -223,7 +239,9 @@ func reviewsOpenAPI(t *testing.T, cs *kubernetes.Clientset) {
 	}
 }
 
-func kubectlAuth(t *testing.T, k *kubectlRunner) {
+// kubectlAuth runs kubectl auth; resolved tells whether the server lists
+// rules (see rulesReview).
+func kubectlAuth(t *testing.T, k *kubectlRunner, resolved bool) {
 	out := k.must("auth", "can-i", "create", "pods")
 	if strings.TrimSpace(out) != "yes" {
 		t.Errorf("can-i create pods: %q, want yes", out)
@@ -235,7 +253,11 @@ func kubectlAuth(t *testing.T, k *kubectlRunner) {
 		t.Errorf("can-i --as: %q, want yes", out)
 	}
 	out = k.must("auth", "can-i", "--list", "-n", "default")
-	contains(t, "can-i --list", out, "the list may be incomplete")
+	if resolved {
+		contains(t, "can-i --list", out, "*.*", "[*]")
+	} else {
+		contains(t, "can-i --list", out, "the list may be incomplete")
+	}
 	if h := header(lastLines(out)); h != "Resources Non-Resource URLs Resource Names Verbs" {
 		t.Errorf("can-i --list header %q:\n%s", h, out)
 	}
@@ -251,6 +273,10 @@ func kubectlAuth(t *testing.T, k *kubectlRunner) {
 	out = k.must("auth", "whoami", "-o", "jsonpath={.status.userInfo.username}")
 	if out != "kubernetes-admin" {
 		t.Errorf("whoami -o jsonpath: %q", out)
+	}
+	out = k.must("auth", "whoami", "--as=alice", "--as-group=devs", "-o", "jsonpath={.status.userInfo.username} {.status.userInfo.groups}")
+	if out != `alice ["devs","system:authenticated"]` {
+		t.Errorf("whoami --as=alice --as-group=devs: %q, want alice in devs (is filters.WithImpersonation in the server's chain?)", out)
 	}
 }
 
