@@ -12,9 +12,10 @@ import (
 
 // CreateOnly is the Store of a storage-less resource that is only ever
 // created (Resource.NewStore): a review whose answer is computed from the
-// request and returned, never kept. Create runs CreateFunc; every other
-// method answers 405 MethodNotSupported, as upstream answers verbs a
-// resource's storage does not implement.
+// request and returned, never kept. Create runs the request's validating
+// admission (WithValidation), then CreateFunc; every other method answers
+// 405 MethodNotSupported, as upstream answers verbs a resource's storage
+// does not implement.
 type CreateOnly struct {
 	// Resource names the resource in errors.
 	Resource schema.GroupResource
@@ -32,6 +33,12 @@ var _ Store = CreateOnly{}
 func (s CreateOnly) New() runtime.Object { return s.NewFunc() }
 
 func (s CreateOnly) Create(ctx context.Context, obj runtime.Object, dryRun bool) (runtime.Object, error) {
+	ctx, validate := TakeValidation(ctx)
+	if validate != nil {
+		if err := validate(ctx, obj.DeepCopyObject(), nil); err != nil {
+			return nil, err
+		}
+	}
 	return s.CreateFunc(ctx, obj, dryRun)
 }
 

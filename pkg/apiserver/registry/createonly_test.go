@@ -32,6 +32,18 @@ func TestCreateOnly(t *testing.T) {
 		"watch":            func() error { _, err := st.Watch(ctx, "", nil); return err },
 		"mutate":           func() error { _, err := st.Mutate(ctx, "", "x", nil); return err },
 	}
+	refused := apierrors.NewForbidden(gr, "", nil)
+	var validated runtime.Object
+	vctx := WithValidation(ctx, func(_ context.Context, obj, old runtime.Object) error {
+		validated = obj
+		if old != nil {
+			t.Errorf("validation of a create given %v", old)
+		}
+		return refused
+	})
+	if _, err := st.Create(vctx, st.New(), false); err != refused || validated == nil {
+		t.Errorf("Create with a validating admission: %v (validated %v), want its error", err, validated)
+	}
 	for verb, call := range calls {
 		err := call()
 		if !apierrors.IsMethodNotSupported(err) || apierrors.ReasonForError(err) != "MethodNotAllowed" {
