@@ -2,7 +2,10 @@ package handlers
 
 import (
 	"context"
+	"net/url"
 	"slices"
+	"strconv"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -167,40 +170,52 @@ func (a *API) admitSubCreate(req *request, gvk schema.GroupVersionKind, obj runt
 	return a.validate(req.ctx, req, at)
 }
 
-// connectOptions are the options kinds of the connect subresources, which
-// upstream admits with operation CONNECT.
+// connectOptions are the options of the connect subresources, which
+// upstream admits with operation CONNECT, read from the query as upstream's
+// conversions do (a boolean is false when absent, "0" or "false"); the
+// connecter itself answers malformed values.
 var connectOptions = map[string]struct {
-	kind string
-	new  func() runtime.Object
+	kind  string
+	parse func(q url.Values, subPath string) runtime.Object
 }{
-	"pods/exec":        {"PodExecOptions", func() runtime.Object { return &corev1.PodExecOptions{} }},
-	"pods/attach":      {"PodAttachOptions", func() runtime.Object { return &corev1.PodAttachOptions{} }},
-	"pods/portforward": {"PodPortForwardOptions", func() runtime.Object { return &corev1.PodPortForwardOptions{} }},
-	"pods/proxy":       {"PodProxyOptions", func() runtime.Object { return &corev1.PodProxyOptions{} }},
-	"services/proxy":   {"ServiceProxyOptions", func() runtime.Object { return &corev1.ServiceProxyOptions{} }},
-	"nodes/proxy":      {"NodeProxyOptions", func() runtime.Object { return &corev1.NodeProxyOptions{} }},
+	"pods/exec": {"PodExecOptions", func(q url.Values, _ string) runtime.Object {
+		return &corev1.PodExecOptions{Stdin: queryBool(q, "stdin"), Stdout: queryBool(q, "stdout"), Stderr: queryBool(q, "stderr"),
+			TTY: queryBool(q, "tty"), Container: q.Get("container"), Command: q["command"]}
+	}},
+	"pods/attach": {"PodAttachOptions", func(q url.Values, _ string) runtime.Object {
+		return &corev1.PodAttachOptions{Stdin: queryBool(q, "stdin"), Stdout: queryBool(q, "stdout"), Stderr: queryBool(q, "stderr"),
+			TTY: queryBool(q, "tty"), Container: q.Get("container")}
+	}},
+	"pods/portforward": {"PodPortForwardOptions", func(q url.Values, _ string) runtime.Object {
+		opts := &corev1.PodPortForwardOptions{}
+		for _, v := range q["ports"] {
+			for _, p := range strings.Split(v, ",") {
+				if n, err := strconv.ParseUint(p, 10, 16); err == nil {
+					opts.Ports = append(opts.Ports, int32(n))
+				}
+			}
+		}
+		return opts
+	}},
+	"pods/proxy":     {"PodProxyOptions", func(_ url.Values, p string) runtime.Object { return &corev1.PodProxyOptions{Path: p} }},
+	"services/proxy": {"ServiceProxyOptions", func(_ url.Values, p string) runtime.Object { return &corev1.ServiceProxyOptions{Path: p} }},
+	"nodes/proxy":    {"NodeProxyOptions", func(_ url.Values, p string) runtime.Object { return &corev1.NodeProxyOptions{Path: p} }},
+}
+
+func queryBool(q url.Values, key string) bool {
+	vs := q[key]
+	return len(vs) > 0 && vs[0] != "0" && !strings.EqualFold(vs[0], "false")
 }
 
 // admitConnect runs the admission of a connect request (exec, attach,
-// portforward, proxy) with its options from the query; other connecters
-// (pods/log, a read) are not admitted.
+// portforward, proxy) with its options; other connecters (pods/log, a
+// read) are not admitted.
 func (a *API) admitConnect(req *request) error {
 	c, ok := connectOptions[req.info.Resource+"/"+req.info.Subresource]
 	if !ok || req.info.APIGroup != "" || len(a.admission) == 0 {
 		return nil
 	}
-	opts := c.new()
-	if err := a.params.DecodeParameters(req.r.URL.Query(), corev1.SchemeGroupVersion, opts); err != nil {
-		opts = c.new() // the connecter answers bad parameters itself
-	}
-	switch o := opts.(type) {
-	case *corev1.PodProxyOptions:
-		o.Path = req.info.SubPath
-	case *corev1.ServiceProxyOptions:
-		o.Path = req.info.SubPath
-	case *corev1.NodeProxyOptions:
-		o.Path = req.info.SubPath
-	}
+	opts := c.parse(req.r.URL.Query(), req.info.SubPath)
 	at := a.attributes(req, admission.Connect, corev1.SchemeGroupVersion.WithKind(c.kind), nil, nil, opts, false)
 	if err := a.admit(req, at); err != nil {
 		return err
