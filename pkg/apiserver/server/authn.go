@@ -38,7 +38,7 @@ type authentication struct {
 	// request authenticates requests (the authentication filter).
 	request authn.Union
 	// tokens authenticates bearer tokens (TokenReview).
-	tokens authn.UnionTokens
+	tokens *tokenChain
 	// issuer signs service-account tokens; nil without
 	// --service-account-signing-key-file.
 	issuer *serviceaccount.Issuer
@@ -75,6 +75,7 @@ func newAuthentication(opts *Options, tlsConfig *tls.Config, clientCAs *x509.Cer
 	if len(a.audiences) == 0 {
 		a.audiences = slices.Clone(opts.ServiceAccountIssuers)
 	}
+	a.tokens = &tokenChain{apiAudiences: a.audiences}
 
 	if opts.RequestheaderClientCAFile != "" {
 		rh, err := requestHeader(opts, tlsConfig, clientCAs)
@@ -98,7 +99,7 @@ func newAuthentication(opts *Options, tlsConfig *tls.Config, clientCAs *x509.Cer
 		if err != nil {
 			return nil, err
 		}
-		a.tokens = append(a.tokens, tf)
+		a.tokens.add(tf)
 	}
 	getter := storeGetter{stores: stores}
 	if len(opts.ServiceAccountIssuers) > 0 {
@@ -112,7 +113,7 @@ func newAuthentication(opts *Options, tlsConfig *tls.Config, clientCAs *x509.Cer
 		if err != nil {
 			return nil, fmt.Errorf("--service-account-key-file: %w", err)
 		}
-		a.tokens = append(a.tokens, serviceaccount.NewAuthenticator(serviceaccount.Config{
+		a.tokens.add(serviceaccount.NewAuthenticator(serviceaccount.Config{
 			Issuers: opts.ServiceAccountIssuers, Keys: keys, APIAudiences: a.audiences,
 			Getter: getter, Lookup: opts.ServiceAccountLookup, Clock: clk}))
 		if opts.ServiceAccountSigningKeyFile != "" {
@@ -135,12 +136,69 @@ func newAuthentication(opts *Options, tlsConfig *tls.Config, clientCAs *x509.Cer
 		}
 	}
 	if opts.EnableBootstrapTokenAuth {
-		a.tokens = append(a.tokens, authn.BootstrapTokens{Secrets: getter.GetSecret, Clock: clk})
+		a.tokens.add(authn.BootstrapTokens{Secrets: getter.GetSecret, Clock: clk})
 	}
-	if len(a.tokens) > 0 {
+	if len(a.tokens.all) > 0 {
 		a.request = append(a.request, authn.BearerToken{Tokens: a.tokens})
 	}
 	return a, nil
+}
+
+// audienceTokens is a token authenticator whose tokens name their
+// audiences (service-account tokens).
+type audienceTokens interface {
+	authn.TokenAuthenticator
+	AuthenticateTokenForAudiences(ctx context.Context, token string, audiences []string) (*authn.User, []string, bool, error)
+}
+
+// tokenChain is the server's bearer-token authenticators in order (as
+// authn.UnionTokens). It also authenticates for a TokenReview's audiences
+// (tokenreview.AudienceTokenAuthenticator) as upstream: service-account
+// tokens for the audiences they name, the others (token file, bootstrap
+// tokens) only for the API audiences.
+type tokenChain struct {
+	all          authn.UnionTokens
+	apiAudiences []string
+}
+
+func (c *tokenChain) add(a authn.TokenAuthenticator) { c.all = append(c.all, a) }
+
+func (c *tokenChain) AuthenticateToken(ctx context.Context, token string) (*authn.User, bool, error) {
+	return c.all.AuthenticateToken(ctx, token)
+}
+
+func (c *tokenChain) AuthenticateTokenForAudiences(ctx context.Context, token string, audiences []string) (*authn.User, []string, bool, error) {
+	if len(audiences) == 0 {
+		audiences = c.apiAudiences
+	}
+	var agnostic []string
+	for _, s := range c.apiAudiences {
+		if slices.Contains(audiences, s) {
+			agnostic = append(agnostic, s)
+		}
+	}
+	var firstErr error
+	for _, a := range c.all {
+		var (
+			u    *authn.User
+			auds []string
+			ok   bool
+			err  error
+		)
+		if at, isAud := a.(audienceTokens); isAud {
+			u, auds, ok, err = at.AuthenticateTokenForAudiences(ctx, token, audiences)
+		} else if len(agnostic) > 0 {
+			u, ok, err = a.AuthenticateToken(ctx, token)
+			auds = agnostic
+		}
+		if ok {
+			return u, auds, true, nil
+		}
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	return nil, nil, false, firstErr
 }
 
 func advertiseAddress(opts *Options) string {

@@ -92,28 +92,51 @@ var (
 )
 
 func (a *Authenticator) AuthenticateToken(ctx context.Context, token string) (*authn.User, bool, error) {
+	u, _, ok, err := a.authenticate(ctx, token, a.auds)
+	return u, ok, err
+}
+
+// AuthenticateTokenForAudiences authenticates token for any of audiences
+// (a TokenReview's), as upstream does with the audiences in the request's
+// context: it returns the audiences among them the token is for (a token
+// without "aud" is for the API audiences); a token for none of them is an
+// error, as long as the server has API audiences.
+func (a *Authenticator) AuthenticateTokenForAudiences(ctx context.Context, token string, audiences []string) (*authn.User, []string, bool, error) {
+	if len(audiences) == 0 {
+		audiences = a.auds
+	}
+	return a.authenticate(ctx, token, audiences)
+}
+
+func (a *Authenticator) authenticate(ctx context.Context, token string, requested []string) (*authn.User, []string, bool, error) {
 	iss, ok := unverifiedIssuer(token)
 	legacy := iss == LegacyIssuer
 	if !ok || !legacy && !a.issuers[iss] {
-		return nil, false, nil
+		return nil, nil, false, nil
 	}
 	p, err := parse(token)
 	if err != nil {
-		return nil, false, nil
+		return nil, nil, false, nil
 	}
 	if err := p.verify(a.keys); err != nil {
-		return nil, false, err
+		return nil, nil, false, err
 	}
 	var c claims
 	if err := json.Unmarshal(p.payload, &c); err != nil {
-		return nil, false, errClaims
+		return nil, nil, false, errClaims
 	}
-	auds := []string(c.Audience)
-	if len(auds) == 0 {
-		auds = a.auds
+	tokenAuds := []string(c.Audience)
+	if len(tokenAuds) == 0 {
+		tokenAuds = a.auds
 	}
-	if len(a.auds) != 0 && !slices.ContainsFunc(auds, func(s string) bool { return slices.Contains(a.auds, s) }) {
-		return nil, false, errInvalidAudience
+	var auds []string
+	for _, s := range tokenAuds {
+		if slices.Contains(requested, s) && !slices.Contains(auds, s) {
+			auds = append(auds, s)
+		}
+	}
+	if len(auds) == 0 && len(a.auds) != 0 {
+		return nil, nil, false, errInvalidAudience
 	}
 	var u *authn.User
 	if legacy {
@@ -122,9 +145,9 @@ func (a *Authenticator) AuthenticateToken(ctx context.Context, token string) (*a
 		u, err = a.validateBound(ctx, &c)
 	}
 	if err != nil {
-		return nil, false, err
+		return nil, nil, false, err
 	}
-	return u, true, nil
+	return u, auds, true, nil
 }
 
 // unverifiedIssuer reads "iss" from a token that looks like a JWT, before

@@ -501,3 +501,33 @@ func TestSplitUsername(t *testing.T) {
 		}
 	}
 }
+
+func TestAuthenticateTokenForAudiences(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, pki.ECDSAP256)
+	c := podClaims()
+	c.Audiences = []string{"vault", "api"}
+	tok := f.issue(t, c)
+	for _, tc := range []struct {
+		requested, want []string
+		ok              bool
+	}{
+		{[]string{"vault"}, []string{"vault"}, true},
+		{[]string{"api", "vault", "x"}, []string{"vault", "api"}, true},
+		{nil, []string{"api"}, true}, // the API audiences
+		{[]string{"x"}, nil, false},
+	} {
+		u, auds, ok, err := f.auth.AuthenticateTokenForAudiences(ctx, tok, tc.requested)
+		if ok != tc.ok || !reflect.DeepEqual(auds, tc.want) || (ok && (err != nil || u == nil)) || (!ok && err == nil) {
+			t.Errorf("for %v: %v %v %v %v", tc.requested, u, auds, ok, err)
+		}
+	}
+	legacy, _ := SignLegacyToken(f.key, "ns1", "sa1", "sa-uid", "sec1")
+	f.auth.lookup = false
+	if _, auds, ok, err := f.auth.AuthenticateTokenForAudiences(ctx, legacy, []string{"vault"}); ok || err == nil {
+		t.Errorf("legacy token for vault: %v %v %v", auds, ok, err)
+	}
+	if _, auds, ok, err := f.auth.AuthenticateTokenForAudiences(ctx, legacy, []string{"api"}); !ok || err != nil || !reflect.DeepEqual(auds, []string{"api"}) {
+		t.Errorf("legacy token for the API: %v %v %v", auds, ok, err)
+	}
+}
