@@ -12,6 +12,7 @@ import (
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/apimachinery/pkg/util/wait"
 
+	"github.com/kinc-dev/kinc/pkg/apiserver/authn"
 	"github.com/kinc-dev/kinc/pkg/apiserver/authz"
 	"github.com/kinc-dev/kinc/pkg/apiserver/authz/node"
 	"github.com/kinc-dev/kinc/pkg/apiserver/authz/rbac"
@@ -65,8 +66,9 @@ func anonymousAuth(opts *Options) bool {
 // in order decides (AlwaysAllow, AlwaysDeny, Node, RBAC); a request no mode
 // allowed or denied is forbidden. It starts the caches RBAC and Node read
 // (informers over s.stores, stopped by Close); until they synced, their
-// requests wait for them. It fills s.auth: Authorizer, and Rules with RBAC
-// (so that RBAC's escalation check runs only when RBAC authorizes).
+// requests wait for them. It fills s.auth: Authorizer, and Rules, the
+// rules of every mode that resolves them (as upstream's rule resolver
+// union: AlwaysAllow holds everything, Node and RBAC their own).
 func (s *Server) newAuthorizer() (authz.Authorizer, error) {
 	modes, err := authorizationModes(s.opts.AuthorizationMode)
 	if err != nil {
@@ -84,18 +86,20 @@ func (s *Server) newAuthorizer() (authz.Authorizer, error) {
 		// and must keep to the public endpoints, as before.
 		chain = append(chain, namedAuthorizer{name: "anonymous", z: authz.Anonymous{}})
 	}
-	var rules authz.RuleResolver
+	var rules unionRules
 	for _, m := range modes {
 		var z authz.Authorizer
 		switch m {
 		case modeAlwaysAllow:
 			z = authz.AlwaysAllow{}
+			rules = append(rules, allRules{})
 		case modeAlwaysDeny:
 			z = authz.AlwaysDeny{}
 		case modeNode:
 			n := node.New(s.stores.lookup)
 			n.Start(ctx)
 			z = waitForSync(n, n.HasSynced)
+			rules = append(rules, n)
 		case modeRBAC:
 			src := rbac.NewStoreSource(rbac.Stores{
 				Roles:               s.stores.lookup(rbacv1.SchemeGroupVersion.WithResource("roles")),
@@ -105,12 +109,37 @@ func (s *Server) newAuthorizer() (authz.Authorizer, error) {
 			})
 			src.Run(ctx)
 			r := rbac.New(src)
-			z, rules = waitForSync(r, src.HasSynced), r
+			z = waitForSync(r, src.HasSynced)
+			rules = append(rules, r)
 		}
 		chain = append(chain, namedAuthorizer{name: strings.ToLower(m), z: z})
 	}
 	s.auth.Authorizer, s.auth.Rules = chain, rules
 	return chain, nil
+}
+
+// unionRules lists the rules of each resolver, in order, with their errors
+// (a resolver that cannot list a user's rules makes the list incomplete).
+type unionRules []authz.RuleResolver
+
+func (u unionRules) RulesFor(ctx context.Context, user *authn.User, namespace string) ([]rbacv1.PolicyRule, error) {
+	var rules []rbacv1.PolicyRule
+	var errs []error
+	for _, r := range u {
+		rs, err := r.RulesFor(ctx, user, namespace)
+		rules = append(rules, rs...)
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return rules, utilerrors.NewAggregate(errs)
+}
+
+// allRules are AlwaysAllow's rules: everything.
+type allRules struct{}
+
+func (allRules) RulesFor(context.Context, *authn.User, string) ([]rbacv1.PolicyRule, error) {
+	return rbac.FullAuthority(), nil
 }
 
 // privilegedGroups allows members of its groups everything and has no

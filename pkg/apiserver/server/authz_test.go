@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	rbacv1 "k8s.io/api/rbac/v1"
+
 	"github.com/kinc-dev/kinc/pkg/apiserver/authn"
 	"github.com/kinc-dev/kinc/pkg/apiserver/authz"
 )
@@ -104,5 +106,29 @@ func TestUnionAuthorizer(t *testing.T) {
 	w.Authorize(ctx, other)
 	if calls != n {
 		t.Error("synced is still polled after the caches synced")
+	}
+}
+
+type fixedRules struct {
+	rules []rbacv1.PolicyRule
+	err   error
+}
+
+func (f fixedRules) RulesFor(context.Context, *authn.User, string) ([]rbacv1.PolicyRule, error) {
+	return f.rules, f.err
+}
+
+func TestUnionRules(t *testing.T) {
+	get := rbacv1.PolicyRule{Verbs: []string{"get"}, APIGroups: []string{""}, Resources: []string{"pods"}}
+	u := unionRules{allRules{}, fixedRules{nil, errors.New("node authorizer does not support user rule resolution")}, fixedRules{[]rbacv1.PolicyRule{get}, nil}}
+	rules, err := u.RulesFor(context.Background(), &authn.User{Name: "x"}, "default")
+	if len(rules) != 3 || rules[0].Verbs[0] != "*" || rules[1].NonResourceURLs[0] != "*" || rules[2].Resources[0] != "pods" {
+		t.Errorf("rules %v", rules)
+	}
+	if err == nil || err.Error() != "node authorizer does not support user rule resolution" {
+		t.Errorf("err %v", err)
+	}
+	if rules, err := (unionRules{}).RulesFor(context.Background(), &authn.User{Name: "x"}, ""); rules != nil || err != nil {
+		t.Errorf("no resolver: %v %v", rules, err)
 	}
 }

@@ -33,7 +33,8 @@ type BindingRef func(obj runtime.Object) rbacv1.RoleRef
 // for a Role); an aggregationRule, set or removed, needs every permission.
 // An update changing only what the garbage collector changes (owner
 // references, finalizers) is not checked. deps.Auth is read per request:
-// with no Auth, Authorizer or Rules (RBAC off), nothing is checked.
+// with no Auth, Authorizer or Rules (a server without authorization, or a
+// test), nothing is checked.
 func GuardRoles(st registry.Store, deps registry.Deps, resource string, rulesOf RoleRules) registry.Store {
 	return roleGuard{guard: guard{Store: st, auth: deps.Auth, resource: resource}, rulesOf: rulesOf}
 }
