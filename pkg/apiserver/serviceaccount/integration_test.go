@@ -159,6 +159,13 @@ func TestServiceAccountTokens(t *testing.T) {
 		t.Fatalf("capped TokenRequest = %+v, %v", long, err)
 	}
 
+	// A TokenReview for vault accepts the vault token, the API does not.
+	rev, err = c.admin.AuthenticationV1().TokenReviews().Create(ctx, &authenticationv1.TokenReview{
+		Spec: authenticationv1.TokenReviewSpec{Token: long.Status.Token, Audiences: []string{"vault"}}}, metav1.CreateOptions{})
+	if err != nil || !rev.Status.Authenticated || !slices.Equal(rev.Status.Audiences, []string{"vault"}) {
+		t.Errorf("TokenReview for vault = %+v, %v", rev, err)
+	}
+
 	// Forged (another key), expired (our key, but past), other audience:
 	// 401, with nothing but "Unauthorized" in the answer.
 	other, _ := pki.GenerateKey(pki.ECDSAP256)
