@@ -3,6 +3,7 @@ package serviceaccount
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
@@ -23,6 +24,13 @@ const (
 	defaultTokenSeconds = 60 * 60
 	minTokenSeconds     = 10 * 60
 	maxTokenSeconds     = 1 << 32
+	// warnOnlySeconds is the lifetime the kubelet asks for the tokens of
+	// kube-api-access volumes; such a pod-bound token for the API is
+	// issued for extendedSeconds (a year) with "warnafter" at the asked
+	// lifetime, as upstream's --service-account-extend-token-expiration
+	// (on by default).
+	warnOnlySeconds = 60*60 + 7
+	extendedSeconds = 24 * 365 * 60 * 60
 )
 
 var (
@@ -61,9 +69,10 @@ func (t tokenCreater) New() runtime.Object { return &authenticationv1.TokenReque
 // Create answers the TokenRequest with status.token and
 // status.expirationTimestamp. Audiences default to the API audiences and
 // expirationSeconds to 3600 (at least 600, at most 2^32, capped by
-// --service-account-max-token-expiration). Upstream's extension of
-// kube-api-access tokens (3607 s) to a year with "warnafter" is not done:
-// such tokens live 3607 s.
+// --service-account-max-token-expiration). As upstream, a pod-bound token
+// for the API asked for 3607 s (the kubelet's kube-api-access tokens) is
+// valid for a year with "warnafter" at 3607 s; its status still says
+// 3607 s, so that the kubelet refreshes it as usual.
 //
 // Errors: 404 when the service account or the bound object does not exist;
 // 409 when a UID in the request does not match; 422 for a name or namespace
@@ -126,15 +135,30 @@ func (t tokenCreater) Create(ctx context.Context, ns, name string, obj runtime.O
 		seconds = max
 		req.Spec.ExpirationSeconds = &seconds
 	}
-	claims.Expiration = time.Duration(seconds) * time.Second
+	lifetime := time.Duration(seconds) * time.Second
+	claims.Expiration = lifetime
+	if claims.Pod.Name != "" && seconds == warnOnlySeconds && subset(req.Spec.Audiences, t.auth.APIAudiences) {
+		claims.WarnAfter = now.Add(lifetime)
+		claims.Expiration = extendedSeconds * time.Second
+	}
 	token, err := issuer.IssueToken(ctx, claims)
 	if err != nil {
 		return nil, apierrors.NewInternalError(fmt.Errorf("failed to generate token: %w", err))
 	}
 	out := req.DeepCopy()
 	out.Status = authenticationv1.TokenRequestStatus{Token: token,
-		ExpirationTimestamp: metav1.NewTime(now.Add(claims.Expiration))}
+		ExpirationTimestamp: metav1.NewTime(now.Add(lifetime))}
 	return out, nil
+}
+
+// subset tells whether every element of a is in b.
+func subset(a, b []string) bool {
+	for _, s := range a {
+		if !slices.Contains(b, s) {
+			return false
+		}
+	}
+	return true
 }
 
 // bind looks up the bound object ref names, checks its UID, and records it

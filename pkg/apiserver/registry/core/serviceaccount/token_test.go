@@ -170,3 +170,35 @@ func TestTokenRequestErrors(t *testing.T) {
 		t.Errorf("issuer failure: %v", err)
 	}
 }
+
+func TestTokenRequestExtendsKubeAPIAccessTokens(t *testing.T) {
+	iss := &fakeIssuer{}
+	c := newTokenCreater(iss, 0)
+	req := func(auds []string, seconds int64, pod bool) *authenticationv1.TokenRequest {
+		r := &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{Audiences: auds, ExpirationSeconds: int64p(seconds)}}
+		if pod {
+			r.Spec.BoundObjectRef = &authenticationv1.BoundObjectReference{Kind: "Pod", APIVersion: "v1", Name: "pod1"}
+		}
+		return r
+	}
+	out, err := c.Create(context.Background(), "ns", "sa", req(nil, 3607, true), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := iss.got; got.Expiration != 365*24*time.Hour || !got.WarnAfter.Equal(now.Add(3607*time.Second)) ||
+		!out.(*authenticationv1.TokenRequest).Status.ExpirationTimestamp.Time.Equal(now.Add(3607*time.Second)) {
+		t.Errorf("kube-api-access token: claims %+v, status %+v", got, out.(*authenticationv1.TokenRequest).Status)
+	}
+	for name, r := range map[string]*authenticationv1.TokenRequest{
+		"not pod-bound":  req(nil, 3607, false),
+		"other audience": req([]string{"vault"}, 3607, true),
+		"other lifetime": req(nil, 3608, true),
+	} {
+		if _, err := c.Create(context.Background(), "ns", "sa", r, false); err != nil {
+			t.Fatal(err)
+		}
+		if got := iss.got; got.Expiration != time.Duration(*r.Spec.ExpirationSeconds)*time.Second || !got.WarnAfter.IsZero() {
+			t.Errorf("%s: claims %+v", name, got)
+		}
+	}
+}
