@@ -32,7 +32,7 @@ func admissionPlugins(deps registry.Deps) map[string]func() (admission.Plugin, e
 		},
 		admission.NodeRestriction: func() (admission.Plugin, error) { return noderestriction.New(deps), nil },
 		admission.PodSecurity: func() (admission.Plugin, error) {
-			return podsecurity.New(store("namespaces"))
+			return podsecurity.New(store("namespaces"), store("pods"))
 		},
 	}
 }

@@ -34,19 +34,21 @@ type evaluator interface {
 // Plugin is the PodSecurity plugin. It is safe for concurrent use.
 type Plugin struct {
 	namespaces func() registry.Store
+	pods       func() registry.Store
 	evaluator  evaluator
 	defaults   psaapi.Policy
 }
 
-// New returns the plugin; namespaces returns the namespaces' store (called
-// per request).
-func New(namespaces func() registry.Store) (*Plugin, error) {
+// New returns the plugin; namespaces and pods return those resources'
+// stores (called per request; pods lists the existing pods a namespace's
+// tightened enforce level is checked against, nil skips that).
+func New(namespaces, pods func() registry.Store) (*Plugin, error) {
 	ev, err := policy.NewEvaluator(policy.DefaultChecks(), nil)
 	if err != nil {
 		return nil, fmt.Errorf("PodSecurity checks: %w", err)
 	}
 	privileged := psaapi.LevelVersion{Level: psaapi.LevelPrivileged, Version: psaapi.LatestVersion()}
-	return &Plugin{namespaces: namespaces, evaluator: ev,
+	return &Plugin{namespaces: namespaces, pods: pods, evaluator: ev,
 		defaults: psaapi.Policy{Enforce: privileged, Audit: privileged, Warn: privileged}}, nil
 }
 
@@ -69,7 +71,7 @@ var ignoredPodSubresources = map[string]bool{
 func (p *Plugin) Validate(ctx context.Context, a *admission.Attributes) error {
 	switch a.Resource.GroupResource() {
 	case corev1.Resource("namespaces"):
-		return p.validateNamespace(a)
+		return p.validateNamespace(ctx, a)
 	case corev1.Resource("pods"):
 		return p.validatePod(ctx, a)
 	default:
@@ -78,22 +80,29 @@ func (p *Plugin) Validate(ctx context.Context, a *admission.Attributes) error {
 }
 
 // validateNamespace refuses invalid policy labels on a created namespace,
-// or on an updated one whose label problems changed.
-func (p *Plugin) validateNamespace(a *admission.Attributes) error {
+// or on an updated one whose label problems changed; an update tightening
+// the enforce level warns about the existing pods it would refuse.
+func (p *Plugin) validateNamespace(ctx context.Context, a *admission.Attributes) error {
 	ns, ok := a.Object.(*corev1.Namespace)
 	if a.Subresource != "" || !ok {
 		return nil
 	}
-	_, errs := psaapi.PolicyToEvaluate(ns.Labels, p.defaults)
-	if len(errs) == 0 {
+	newPolicy, errs := psaapi.PolicyToEvaluate(ns.Labels, p.defaults)
+	old, isUpdate := a.OldObject.(*corev1.Namespace)
+	if !isUpdate || a.Operation != admission.Update {
+		if len(errs) > 0 {
+			return apierrors.NewInvalid(a.Kind.GroupKind(), a.Name, errs)
+		}
 		return nil
 	}
-	if old, ok := a.OldObject.(*corev1.Namespace); ok && a.Operation == admission.Update {
-		if _, oldErrs := psaapi.PolicyToEvaluate(old.Labels, p.defaults); len(oldErrs) > 0 && fmt.Sprint(oldErrs) == fmt.Sprint(errs) {
-			return nil
-		}
+	oldPolicy, oldErrs := psaapi.PolicyToEvaluate(old.Labels, p.defaults)
+	if len(errs) > 0 && (len(oldErrs) == 0 || fmt.Sprint(oldErrs) != fmt.Sprint(errs)) {
+		return apierrors.NewInvalid(a.Kind.GroupKind(), a.Name, errs)
 	}
-	return apierrors.NewInvalid(a.Kind.GroupKind(), a.Name, errs)
+	for _, w := range p.warnExistingPods(ctx, ns.Name, oldPolicy, newPolicy) {
+		a.AddWarning(w)
+	}
+	return nil
 }
 
 // validatePod enforces (and warns about) the namespace's policy on a pod

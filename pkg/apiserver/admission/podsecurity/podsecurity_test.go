@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -30,7 +31,17 @@ func (n namespaces) Get(_ context.Context, _, name string, _ *metav1.GetOptions)
 	return &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: l}}, nil
 }
 
-func newPlugin(t *testing.T) *Plugin {
+// pods is a registry.Store listing fixed pods.
+type pods struct {
+	registry.Store
+	items []corev1.Pod
+}
+
+func (p pods) List(context.Context, string, *metav1.ListOptions) (runtime.Object, error) {
+	return &corev1.PodList{Items: p.items}, nil
+}
+
+func newPlugin(t *testing.T, existing ...corev1.Pod) *Plugin {
 	t.Helper()
 	p, err := New(func() registry.Store {
 		return namespaces{labels: map[string]map[string]string{
@@ -38,7 +49,7 @@ func newPlugin(t *testing.T) *Plugin {
 			"restricted": {"pod-security.kubernetes.io/enforce": "restricted"},
 			"warned":     {"pod-security.kubernetes.io/warn": "baseline", "pod-security.kubernetes.io/warn-version": "v1.30"},
 		}}
-	})
+	}, func() registry.Store { return pods{items: existing} })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,5 +144,37 @@ func TestNamespaceLabels(t *testing.T) {
 	ns.Labels["pod-security.kubernetes.io/enforce"] = "baseline"
 	if err := p.Validate(context.Background(), a); err != nil {
 		t.Errorf("valid level: %v", err)
+	}
+}
+
+// TestTightenedNamespace: raising a namespace's enforce level warns about
+// the existing pods it would refuse, as upstream words it.
+func TestTightenedNamespace(t *testing.T) {
+	web1, web2, db := *privilegedPod("ns"), *privilegedPod("ns"), *privilegedPod("ns")
+	web1.Name, web2.Name, db.Name = "web-1", "web-2", "db"
+	db.Spec.Containers[0].SecurityContext = nil
+	db.Spec.HostNetwork = true
+	p := newPlugin(t, web2, db, web1)
+	old := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "ns"}}
+	ns := old.DeepCopy()
+	ns.Labels = map[string]string{"pod-security.kubernetes.io/enforce": "baseline"}
+	a := &admission.Attributes{Operation: admission.Update, Kind: corev1.SchemeGroupVersion.WithKind("Namespace"),
+		Resource: corev1.SchemeGroupVersion.WithResource("namespaces"), Name: "ns", Object: ns, OldObject: old}
+	if err := p.Validate(context.Background(), a); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		`existing pods in namespace "ns" violate the new PodSecurity enforce level "baseline:latest"`,
+		`db: host namespaces`,
+		`web-1 (and 1 other pod): privileged`,
+	}
+	if d := cmp.Diff(want, a.Warnings()); d != "" {
+		t.Errorf("warnings (-want +got):\n%s", d)
+	}
+	// Relaxing or keeping the level says nothing.
+	a = &admission.Attributes{Operation: admission.Update, Kind: corev1.SchemeGroupVersion.WithKind("Namespace"),
+		Resource: corev1.SchemeGroupVersion.WithResource("namespaces"), Name: "ns", Object: old, OldObject: ns}
+	if err := p.Validate(context.Background(), a); err != nil || len(a.Warnings()) != 0 {
+		t.Errorf("relaxed: err %v, warnings %q", err, a.Warnings())
 	}
 }
