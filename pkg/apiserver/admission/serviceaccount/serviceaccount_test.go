@@ -204,3 +204,37 @@ func TestIgnored(t *testing.T) {
 		t.Errorf("ephemeral containers with a missing service account: %v", err)
 	}
 }
+
+func TestEnforceMountableSecrets(t *testing.T) {
+	account := sa("default", ptr.To(false))
+	account.Annotations = map[string]string{EnforceMountableSecretsAnnotation: "true"}
+	account.Secrets = []corev1.ObjectReference{{Name: "allowed"}}
+	p, _ := newPlugin(account)
+	for want, change := range map[string]func(*corev1.Pod){
+		"": func(p *corev1.Pod) {
+			p.Spec.Volumes = []corev1.Volume{{Name: "s", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: "allowed"}}}}
+		},
+		`volume with secret.secretName="other" is not allowed because service account default does not reference that secret`: func(p *corev1.Pod) {
+			p.Spec.Volumes = []corev1.Volume{{Name: "s", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: "other"}}}}
+		},
+		`init container init with envFrom referencing secret.secretName="other" is not allowed because service account default does not reference that secret`: func(p *corev1.Pod) {
+			p.Spec.InitContainers[0].EnvFrom = []corev1.EnvFromSource{{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "other"}}}}
+		},
+		`imagePullSecrets[0].name="pull" is not allowed because service account default does not reference that imagePullSecret`: func(p *corev1.Pod) {
+			p.Spec.ImagePullSecrets = []corev1.LocalObjectReference{{Name: "pull"}}
+		},
+	} {
+		pod := newPod()
+		change(pod)
+		err := admit(t, p, create(pod))
+		if want == "" {
+			if err != nil {
+				t.Errorf("allowed secret: %v", err)
+			}
+			continue
+		}
+		if err == nil || err.Error() != `pods "web" is forbidden: `+want {
+			t.Errorf("got %v, want %q", err, want)
+		}
+	}
+}
