@@ -152,7 +152,8 @@ type Auth struct {
 	// Tokens authenticates bearer tokens (TokenReview).
 	Tokens authn.TokenAuthenticator
 	// APIAudiences are the audiences the apiserver accepts tokens for
-	// (--api-audiences, defaulting to the first --service-account-issuer).
+	// (--api-audiences, defaulting to the --service-account-issuer values,
+	// as upstream).
 	APIAudiences []string
 	// TokenIssuer signs service-account tokens (serviceaccounts/token);
 	// nil when the server has no --service-account-signing-key-file.
