@@ -18,15 +18,16 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/kinc-dev/kinc/pkg/controller/certificates/approver"
 	"github.com/kinc-dev/kinc/pkg/pki"
 )
 
 // TestIntegrationCSRSigningThroughManager: with kubeadm's flags (the
 // cluster CA as --cluster-signing-cert-file/--cluster-signing-key-file),
 // an approved kube-apiserver-client CSR is signed by the cluster CA; the
-// three CSR controllers run with upstream's worker counts. The approving
-// controller's SubjectAccessReviews fail (404: kinc's apiserver does not
-// serve authorization.k8s.io yet), so a kubelet client CSR stays pending.
+// three CSR controllers run with upstream's worker counts; a kubelet
+// client CSR is auto-approved (the approver's SubjectAccessReview is
+// allowed) and signed.
 func TestIntegrationCSRSigningThroughManager(t *testing.T) {
 	inst, client := setup(t)
 	keyFile := filepath.Join(t.TempDir(), "ca.key")
@@ -81,13 +82,14 @@ func TestIntegrationCSRSigningThroughManager(t *testing.T) {
 	if life := cert.NotAfter.Sub(cert.NotBefore); life != 2*time.Hour+5*time.Minute {
 		t.Errorf("jane's certificate lives %s, want --cluster-signing-duration 2h from 5m ago", life)
 	}
-	poll(t, 30*time.Second, "the approver's failed review logged", func(context.Context) bool {
-		return strings.Contains(m.log.String(), `subject access review for csr \"kubelet\"`)
+	// The apiserver answers the approver's SubjectAccessReview (allowed:
+	// --authorization-mode is AlwaysAllow here): the kubelet CSR is
+	// auto-approved, then signed.
+	poll(t, 30*time.Second, "the kubelet CSR approved and signed", func(ctx context.Context) bool {
+		kubelet, err := csrs.Get(ctx, "kubelet", metav1.GetOptions{})
+		return err == nil && len(kubelet.Status.Conditions) == 1 && kubelet.Status.Conditions[0].Type == certificatesv1.CertificateApproved &&
+			kubelet.Status.Conditions[0].Reason == approver.ReasonAutoApproved && len(kubelet.Status.Certificate) > 0
 	})
-	kubelet, err := csrs.Get(ctx, "kubelet", metav1.GetOptions{})
-	if err != nil || len(kubelet.Status.Conditions) != 0 {
-		t.Errorf("kubelet CSR: %v, conditions %+v; want it pending", err, kubelet.Status.Conditions)
-	}
 	log := m.log.String()
 	for _, want := range []string{"controller=csrsigning workers=5", "controller=csrapproving workers=5", "controller=csrcleaner workers=1"} {
 		if !strings.Contains(log, want) {

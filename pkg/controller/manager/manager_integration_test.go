@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -29,6 +30,7 @@ import (
 	"github.com/kinc-dev/kinc/pkg/apiserver/apiservertest"
 	"github.com/kinc-dev/kinc/pkg/controller/manager"
 	"github.com/kinc-dev/kinc/pkg/controller/rootcacertpublisher"
+	"github.com/kinc-dev/kinc/pkg/pki"
 )
 
 // syncBuffer is a log destination safe for concurrent writes and reads.
@@ -139,12 +141,32 @@ func poll(t *testing.T, timeout time.Duration, what string, cond func(ctx contex
 	}
 }
 
-func setup(t *testing.T) (*apiservertest.Instance, kubernetes.Interface) {
+// setup starts etcd and kube-apiserver with kubeadm's service account
+// flags (issuer, verification and signing keys: the manager's
+// --use-service-account-credentials asks for tokens) and extra, and
+// returns it with an admin client.
+func setup(t *testing.T, extra ...string) (*apiservertest.Instance, kubernetes.Interface) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("integration test: starts etcd and kube-apiserver")
 	}
-	inst := apiservertest.Start(t, apiservertest.Options{})
+	key, err := pki.NewServiceAccountKey(pki.ECDSAP256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	pub, priv := filepath.Join(dir, "sa.pub"), filepath.Join(dir, "sa.key")
+	if err := os.WriteFile(pub, key.PublicPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(priv, key.PrivatePEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	inst := apiservertest.Start(t, apiservertest.Options{ExtraFlags: append([]string{
+		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+		"--service-account-key-file=" + pub,
+		"--service-account-signing-key-file=" + priv,
+	}, extra...)})
 	client := inst.Client(t)
 	return inst, client
 }
