@@ -59,6 +59,9 @@ type BootstrapTokens struct {
 	Clock clock.PassiveClock
 }
 
+var _ TokenAuthenticator = BootstrapTokens{}
+
+// AuthenticateToken authenticates a bootstrap token (see BootstrapTokens).
 func (b BootstrapTokens) AuthenticateToken(ctx context.Context, token string) (*User, bool, error) {
 	m := bootstrapTokenRE.FindStringSubmatch(token)
 	if m == nil {

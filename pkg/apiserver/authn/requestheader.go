@@ -57,6 +57,10 @@ var (
 	errProxyName = errors.New("client certificate's common name is not an allowed request-header name")
 )
 
+var _ Authenticator = (*RequestHeader)(nil)
+
+// AuthenticateRequest authenticates a front proxy's request (see
+// RequestHeader).
 func (a *RequestHeader) AuthenticateRequest(r *http.Request) (*User, bool, error) {
 	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
 		return nil, false, nil

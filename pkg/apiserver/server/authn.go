@@ -161,6 +161,8 @@ type tokenChain struct {
 	apiAudiences []string
 }
 
+var _ audienceTokens = (*tokenChain)(nil)
+
 func (c *tokenChain) add(a authn.TokenAuthenticator) { c.all = append(c.all, a) }
 
 func (c *tokenChain) AuthenticateToken(ctx context.Context, token string) (*authn.User, bool, error) {

@@ -91,6 +91,9 @@ var (
 	errLegacyMismatch  = errors.New("token does not match the server's copy")
 )
 
+var _ authn.TokenAuthenticator = (*Authenticator)(nil)
+
+// AuthenticateToken authenticates token for the API audiences.
 func (a *Authenticator) AuthenticateToken(ctx context.Context, token string) (*authn.User, bool, error) {
 	u, _, ok, err := a.authenticate(ctx, token, a.auds)
 	return u, ok, err

@@ -142,6 +142,8 @@ type Issuer struct {
 	rand   io.Reader
 }
 
+var _ registry.TokenIssuer = (*Issuer)(nil)
+
 // NewIssuer returns an Issuer signing with key (RSA: RS256; ECDSA: ES256,
 // ES384 or ES512 by curve) and the key ID of its public key.
 func NewIssuer(issuer string, key crypto.Signer) (*Issuer, error) {
