@@ -74,6 +74,10 @@ func NewAuthenticator(c Config) *Authenticator {
 	return a
 }
 
+// InvalidSinceLabel on a kubernetes.io/service-account-token Secret marks
+// its legacy token invalid (upstream's legacy token cleaner sets it).
+const InvalidSinceLabel = "kubernetes.io/legacy-token-invalid-since"
+
 // leeway is upstream's (go-jose's) allowed clock skew for exp, nbf, iat and
 // the deletion of bound objects.
 const leeway = time.Minute
@@ -89,6 +93,7 @@ var (
 	errSAGone          = errors.New("service account no longer exists")
 	errSAUID           = errors.New("service account UID does not match the token's")
 	errLegacyMismatch  = errors.New("token does not match the server's copy")
+	errLegacyInvalid   = errors.New("the token of this Secret has been marked invalid: use tokens from the TokenRequest API, or remove the Secret's " + InvalidSinceLabel + " label")
 )
 
 var _ authn.TokenAuthenticator = (*Authenticator)(nil)
@@ -268,6 +273,9 @@ func (a *Authenticator) validateLegacy(ctx context.Context, token string, c *cla
 		}
 		if subtle.ConstantTimeCompare(s.Data[corev1.ServiceAccountTokenKey], []byte(token)) != 1 {
 			return nil, errLegacyMismatch
+		}
+		if s.Labels[InvalidSinceLabel] != "" {
+			return nil, errLegacyInvalid
 		}
 		sa, err := a.getter.GetServiceAccount(ctx, ns, name)
 		switch {

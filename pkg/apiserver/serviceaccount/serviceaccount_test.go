@@ -88,7 +88,7 @@ func newWorld() *fakeGetter {
 	}
 }
 
-func mustKey(t *testing.T, alg pki.KeyAlgorithm) crypto.Signer {
+func mustKey(t testing.TB, alg pki.KeyAlgorithm) crypto.Signer {
 	t.Helper()
 	k, err := pki.GenerateKey(alg)
 	if err != nil {
@@ -97,7 +97,7 @@ func mustKey(t *testing.T, alg pki.KeyAlgorithm) crypto.Signer {
 	return k
 }
 
-func mustPub(t *testing.T, key crypto.Signer) PublicKey {
+func mustPub(t testing.TB, key crypto.Signer) PublicKey {
 	t.Helper()
 	p, err := NewPublicKey(key.Public())
 	if err != nil {
@@ -114,7 +114,7 @@ type fixture struct {
 	clock  *clocktesting.FakePassiveClock
 }
 
-func newFixture(t *testing.T, alg pki.KeyAlgorithm) *fixture {
+func newFixture(t testing.TB, alg pki.KeyAlgorithm) *fixture {
 	t.Helper()
 	f := &fixture{key: mustKey(t, alg), world: newWorld(), clock: clocktesting.NewFakePassiveClock(testNow)}
 	var err error
@@ -357,9 +357,12 @@ func TestLegacyTokens(t *testing.T) {
 		t.Fatalf("legacy token: %+v %v %v", u, ok, err)
 	}
 	for name, setup := range map[string]func(){
-		"secret deleted":      func() { delete(f.world.secrets, "ns1/sec1") },
-		"secret terminating":  func() { f.world.secrets["ns1/sec1"].DeletionTimestamp = &metav1.Time{Time: testNow} },
-		"secret holds other":  func() { f.world.secrets["ns1/sec1"].Data[corev1.ServiceAccountTokenKey] = []byte("x") },
+		"secret deleted":     func() { delete(f.world.secrets, "ns1/sec1") },
+		"secret terminating": func() { f.world.secrets["ns1/sec1"].DeletionTimestamp = &metav1.Time{Time: testNow} },
+		"secret holds other": func() { f.world.secrets["ns1/sec1"].Data[corev1.ServiceAccountTokenKey] = []byte("x") },
+		"marked invalid": func() {
+			f.world.secrets["ns1/sec1"].Labels = map[string]string{InvalidSinceLabel: "2026-01-01"}
+		},
 		"sa deleted":          func() { delete(f.world.sas, "ns1/sa1") },
 		"sa recreated":        func() { f.world.sas["ns1/sa1"].UID = "other" },
 		"not the API's token": func() { f.auth.auds = []string{"x"}; t.Cleanup(func() { f.auth.auds = []string{testIssuer, "api"} }) },
