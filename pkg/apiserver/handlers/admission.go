@@ -120,11 +120,8 @@ func (a *API) admitUpdate(req *request, gvk schema.GroupVersionKind, update regi
 		if err != nil {
 			return nil, err
 		}
-		var oldCopy runtime.Object
-		if old != nil {
-			oldCopy = old.DeepCopyObject() // plugins must not change it; the store still needs it
-		}
-		if err := a.admit(req, a.attributes(req, op(old), gvk, obj, oldCopy, opts, dry)); err != nil {
+		// old is already the store's copy for this attempt.
+		if err := a.admit(req, a.attributes(req, op(old), gvk, obj, old, opts, dry)); err != nil {
 			return nil, err
 		}
 		return obj, nil
