@@ -286,7 +286,15 @@ func TestOIDCDiscovery(t *testing.T) {
 	if _, err := c.admin.CoreV1().ServiceAccounts("default").Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "oidc"}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	tr, err := c.admin.CoreV1().ServiceAccounts("default").CreateToken(ctx, "oidc", &authenticationv1.TokenRequest{}, metav1.CreateOptions{})
+	// Asked in protobuf, as the kubelet asks.
+	cfg := rest.CopyConfig(c.inst.Config)
+	cfg.ContentType = "application/vnd.kubernetes.protobuf"
+	cfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
+	pb, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := pb.CoreV1().ServiceAccounts("default").CreateToken(ctx, "oidc", &authenticationv1.TokenRequest{}, metav1.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
