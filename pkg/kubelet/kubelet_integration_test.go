@@ -38,6 +38,10 @@ type env struct {
 	opts      *kubelet.Options
 	stop      func()
 	logs      *syncBuffer
+	// clientCA signs the certificates the kubelet API accepts; port is
+	// the kubelet API's.
+	clientCA *pki.CA
+	port     int
 }
 
 type syncBuffer struct {
@@ -59,6 +63,22 @@ func (s *syncBuffer) String() string {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvWith(t, nil, "")
+}
+
+// standaloneAuth is the KubeletConfiguration of a kubelet without an
+// apiserver (after authentication.x509): no TokenReview, AlwaysAllow, as
+// upstream requires (its defaults need the apiserver).
+const standaloneAuth = `  webhook:
+    enabled: false
+authorization:
+  mode: AlwaysAllow
+`
+
+// newEnvWith is newEnv with extra apiserver flags and extra
+// KubeletConfiguration lines (authorization, …).
+func newEnvWith(t *testing.T, apiserverFlags []string, extraConfig string) *env {
+	t.Helper()
 	t.Cleanup(func() { containerdtest.RemoveCgroups("kinc-test") }) // cleanups run last-in first-out: after containerd stopped
 	ctrd := containerdtest.Start(t)
 	dir := t.TempDir()
@@ -78,12 +98,12 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := apiservertest.Start(t, apiservertest.Options{ExtraFlags: []string{
+	api := apiservertest.Start(t, apiservertest.Options{ExtraFlags: append([]string{
 		"--kubelet-client-certificate=" + write("apiserver-kubelet-client.crt", apiClient.CertPEM),
 		"--kubelet-client-key=" + write("apiserver-kubelet-client.key", apiClient.KeyPEM),
-	}})
+	}, apiserverFlags...)})
 	e := &env{t: t, ctrd: ctrd, api: api, client: kubernetes.NewForConfigOrDie(api.Config), dir: dir,
-		manifests: filepath.Join(dir, "manifests"), logs: &syncBuffer{}}
+		manifests: filepath.Join(dir, "manifests"), logs: &syncBuffer{}, clientCA: clientCA}
 	if err := os.MkdirAll(e.manifests, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +122,8 @@ clusterDomain: cluster.local
 authentication:
   x509:
     clientCAFile: %s
-`, port, e.manifests, filepath.Join(dir, "pods"), write("client-ca.crt", clientCA.CertPEM))
+%s`, port, e.manifests, filepath.Join(dir, "pods"), write("client-ca.crt", clientCA.CertPEM), extraConfig)
+	e.port = port
 	e.opts = kubelet.NewOptions()
 	e.opts.ConfigFile = write("config.yaml", []byte(config))
 	e.opts.Kubeconfig = api.Kubeconfig

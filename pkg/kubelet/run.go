@@ -21,6 +21,7 @@ import (
 	"k8s.io/client-go/tools/record"
 	"k8s.io/utils/clock"
 
+	"github.com/kinc-dev/kinc/pkg/daemon/delegated"
 	"github.com/kinc-dev/kinc/pkg/kubelet/config"
 	"github.com/kinc-dev/kinc/pkg/kubelet/cri"
 	"github.com/kinc-dev/kinc/pkg/kubelet/kubeletconfig"
@@ -86,6 +87,7 @@ func Run(ctx context.Context, opts *Options, logger *slog.Logger) error {
 		}
 	}
 	var tlsCfg *tls.Config
+	var auth *delegated.Filter
 	if cfg.Port > 0 {
 		cert, key := cfg.TLSCertFile, cfg.TLSPrivateKeyFile
 		if cert == "" {
@@ -97,8 +99,15 @@ func Run(ctx context.Context, opts *Options, logger *slog.Logger) error {
 				return fmt.Errorf("kubelet serving certificate: %w", err)
 			}
 		}
-		if tlsCfg, err = server.TLSConfig(cert, key, cfg.Authentication.X509.ClientCAFile); err != nil {
+		if tlsCfg, err = server.TLSConfig(cert, key); err != nil {
 			return err
+		}
+		authn, authz := cfg.Authentication, cfg.Authorization
+		if auth, err = (server.Auth{NodeName: nodeName, ClientCAFile: authn.X509.ClientCAFile, Anonymous: *authn.Anonymous.Enabled,
+			Webhook: *authn.Webhook.Enabled, WebhookCacheTTL: authn.Webhook.CacheTTL.Duration,
+			Mode: authz.Mode, AllowTTL: authz.Webhook.CacheAuthorizedTTL.Duration, DenyTTL: authz.Webhook.CacheUnauthorizedTTL.Duration,
+			Client: client, Logger: logger}).Filter(); err != nil {
+			return fmt.Errorf("kubelet API authentication and authorization: %w", err)
 		}
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -120,7 +129,7 @@ func Run(ctx context.Context, opts *Options, logger *slog.Logger) error {
 				return server.MachineInfo{NumCores: int((m.CPUMilli + 999) / 1000), MemoryCapacity: uint64(m.MemoryBytes),
 					MachineID: m.MachineID, SystemUUID: m.SystemUUID, BootID: m.BootID}
 			}, RootDir: opts.RootDir, LogDir: "/var/log", PodLogDir: cfg.PodLogsDir, CgroupRoot: "/sys/fs/cgroup", ProcRoot: "/proc"}
-			h := server.NewNodeHandler(k, rt, node, logger)
+			h := auth.Wrap(server.NewNodeHandler(k, rt, node, logger))
 			if err := server.Serve(ctx, server.HostPort(cfg.Address, cfg.Port), tlsCfg, h, logger); err != nil {
 				logger.Error("kubelet API stopped", "err", err)
 			}

@@ -336,7 +336,7 @@ func TestIntegrationKubelet(t *testing.T) {
 
 // TestIntegrationStandalone runs a static pod without any apiserver.
 func TestIntegrationStandalone(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvWith(t, nil, standaloneAuth)
 	e.opts.Kubeconfig = ""
 	e.writeManifest("solo.yaml", strings.Replace(staticManifest("solo"), "static-web", "solo", -1))
 	e.startKubelet()

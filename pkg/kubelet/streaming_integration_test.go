@@ -176,7 +176,7 @@ func streamingGoroutines() []string {
 // /portForward and /run, backed by a real containerd's streaming server,
 // with client-go's SPDY and WebSocket clients.
 func TestIntegrationStreaming(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvWith(t, nil, standaloneAuth)
 	e.opts.Kubeconfig = "" // standalone: the static pod is all we need
 	e.writeManifest("streams.yaml", streamingManifest)
 	e.startKubelet()

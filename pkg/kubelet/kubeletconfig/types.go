@@ -9,6 +9,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/kinc-dev/kinc/pkg/internal/strictyaml"
 )
@@ -78,27 +79,57 @@ type KubeletConfiguration struct {
 	EvictionHard map[string]string `json:"evictionHard,omitempty"`
 }
 
-// Authentication configures who may call the kubelet API.
+// Authentication configures who may call the kubelet API, as upstream's
+// KubeletAuthentication: client certificates signed by X509.ClientCAFile,
+// bearer tokens checked with a TokenReview (Webhook), and, when
+// Anonymous.Enabled, requests without credentials as system:anonymous.
 type Authentication struct {
 	X509      X509Authentication      `json:"x509,omitempty"`
+	Webhook   WebhookAuthentication   `json:"webhook,omitempty"`
 	Anonymous AnonymousAuthentication `json:"anonymous,omitempty"`
 }
 
-// X509Authentication: client certificates signed by ClientCAFile are accepted.
+// X509Authentication: client certificates signed by ClientCAFile are
+// accepted (user = CN, groups = O); empty: none are.
 type X509Authentication struct {
 	ClientCAFile string `json:"clientCAFile,omitempty"`
 }
 
-// AnonymousAuthentication: kinc's kubelet supports only Enabled=false.
+// WebhookAuthentication: bearer tokens are checked with the apiserver's
+// TokenReview (Enabled, true by default, needs a kubeconfig), and the
+// answers cached for CacheTTL (2m).
+type WebhookAuthentication struct {
+	Enabled  *bool           `json:"enabled,omitempty"`
+	CacheTTL metav1.Duration `json:"cacheTTL,omitempty"`
+}
+
+// AnonymousAuthentication: requests without credentials are allowed as
+// system:anonymous (false by default, as upstream's v1beta1).
 type AnonymousAuthentication struct {
 	Enabled *bool `json:"enabled,omitempty"`
 }
 
-// Authorization: kinc's kubelet supports only "AlwaysAllow" for
-// authenticated clients (any verified client certificate).
+// Authorization configures what callers of the kubelet API may do: Mode
+// "Webhook" (the default) asks the apiserver with a SubjectAccessReview
+// (nodes/proxy, nodes/stats, nodes/log…), "AlwaysAllow" lets every
+// authenticated caller do anything.
 type Authorization struct {
-	Mode string `json:"mode,omitempty"`
+	Mode    string               `json:"mode,omitempty"`
+	Webhook WebhookAuthorization `json:"webhook,omitempty"`
 }
+
+// WebhookAuthorization are how long allowed (5m) and denied (30s)
+// answers are cached.
+type WebhookAuthorization struct {
+	CacheAuthorizedTTL   metav1.Duration `json:"cacheAuthorizedTTL,omitempty"`
+	CacheUnauthorizedTTL metav1.Duration `json:"cacheUnauthorizedTTL,omitempty"`
+}
+
+// Authorization modes.
+const (
+	AuthorizationModeWebhook     = "Webhook"
+	AuthorizationModeAlwaysAllow = "AlwaysAllow"
+)
 
 // Load reads and strictly decodes path, then applies defaults and validates.
 func Load(path string) (*KubeletConfiguration, error) {
@@ -186,7 +217,27 @@ func Default(c *KubeletConfiguration) {
 	if c.EvictionHard == nil {
 		c.EvictionHard = DefaultEvictionHard()
 	}
-	if c.Authorization.Mode == "" {
-		c.Authorization.Mode = "AlwaysAllow"
+	authn, authz := &c.Authentication, &c.Authorization
+	if authn.Anonymous.Enabled == nil {
+		authn.Anonymous.Enabled = ptr.To(false)
+	}
+	if authn.Webhook.Enabled == nil {
+		authn.Webhook.Enabled = ptr.To(true)
+	}
+	if authz.Mode == "" {
+		authz.Mode = AuthorizationModeWebhook
+	}
+	// As upstream, 0s (what kubeadm writes) means the default.
+	for _, d := range []struct {
+		d   *metav1.Duration
+		def time.Duration
+	}{
+		{&authn.Webhook.CacheTTL, 2 * time.Minute},
+		{&authz.Webhook.CacheAuthorizedTTL, 5 * time.Minute},
+		{&authz.Webhook.CacheUnauthorizedTTL, 30 * time.Second},
+	} {
+		if d.d.Duration == 0 {
+			d.d.Duration = d.def
+		}
 	}
 }

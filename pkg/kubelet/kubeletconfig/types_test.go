@@ -40,6 +40,44 @@ podCIDR: 10.244.0.0/24
 	}
 }
 
+// TestParseAuthDefaults: kubeadm's authentication and authorization (0s
+// TTLs) and an empty document get upstream's v1beta1 defaults.
+func TestParseAuthDefaults(t *testing.T) {
+	t.Parallel()
+	head := "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n"
+	for name, doc := range map[string]string{
+		"empty": head,
+		"kubeadm": head + `authentication:
+  anonymous:
+    enabled: false
+  webhook:
+    cacheTTL: 0s
+    enabled: true
+  x509:
+    clientCAFile: /etc/kubernetes/pki/ca.crt
+authorization:
+  mode: Webhook
+  webhook:
+    cacheAuthorizedTTL: 0s
+    cacheUnauthorizedTTL: 0s
+`,
+	} {
+		cfg, err := Parse([]byte(doc))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		authn, authz := cfg.Authentication, cfg.Authorization
+		if *authn.Anonymous.Enabled || !*authn.Webhook.Enabled || authn.Webhook.CacheTTL.Duration != 2*time.Minute ||
+			authz.Mode != "Webhook" || authz.Webhook.CacheAuthorizedTTL.Duration != 5*time.Minute || authz.Webhook.CacheUnauthorizedTTL.Duration != 30*time.Second {
+			t.Errorf("%s: %+v %+v", name, authn, authz)
+		}
+	}
+	cfg, err := Parse([]byte(head + "authentication:\n  anonymous:\n    enabled: true\n  webhook:\n    enabled: false\nauthorization:\n  mode: AlwaysAllow\n"))
+	if err != nil || !*cfg.Authentication.Anonymous.Enabled || *cfg.Authentication.Webhook.Enabled || cfg.Authorization.Mode != "AlwaysAllow" {
+		t.Errorf("anonymous AlwaysAllow: %+v %v", cfg, err)
+	}
+}
+
 func TestParseErrors(t *testing.T) {
 	t.Parallel()
 	head := "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n"
@@ -48,10 +86,9 @@ func TestParseErrors(t *testing.T) {
 		{"unknown eviction signal", head + "evictionHard:\n  disk.available: 1%\n", `evictionHard[disk.available]: Unsupported value`},
 		{"bad eviction percentage", head + "evictionHard:\n  nodefs.available: 110%\n", `evictionHard[nodefs.available]: Invalid value: "110%"`},
 		{"bad eviction quantity", head + "evictionHard:\n  memory.available: lots\n", `must be a percentage (e.g. 10%) or a quantity`},
-		{"unknown nested field", head + "authentication:\n  webhook:\n    enabled: true\n", `unknown field "webhook"`},
+		{"unknown nested field", head + "authentication:\n  webhook:\n    enable: true\n", `unknown field "enable"`},
 		{"wrong kind", "apiVersion: v1\nkind: Pod\n", "want apiVersion"},
 		{"bad driver", head + "cgroupDriver: foo\n", "cgroupDriver"},
-		{"anonymous", head + "authentication:\n  anonymous:\n    enabled: true\n", "anonymous"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -73,15 +73,22 @@ func ValidateFields(c *KubeletConfiguration) field.ErrorList {
 	if c.CgroupDriver != "cgroupfs" && c.CgroupDriver != "systemd" {
 		errs = append(errs, field.NotSupported(field.NewPath("cgroupDriver"), c.CgroupDriver, []string{"cgroupfs", "systemd"}))
 	}
-	if c.Authentication.Anonymous.Enabled != nil && *c.Authentication.Anonymous.Enabled {
-		errs = append(errs, field.Forbidden(field.NewPath("authentication", "anonymous", "enabled"), "true is not supported by kinc's kubelet"))
-	}
 	switch c.Authorization.Mode {
-	case "AlwaysAllow", "Webhook":
-		// Webhook is accepted for kubeadm compatibility and behaves like
-		// AlwaysAllow for clients with a verified certificate.
+	case AuthorizationModeAlwaysAllow, AuthorizationModeWebhook:
 	default:
-		errs = append(errs, field.NotSupported(field.NewPath("authorization", "mode"), c.Authorization.Mode, []string{"AlwaysAllow", "Webhook"}))
+		errs = append(errs, field.NotSupported(field.NewPath("authorization", "mode"), c.Authorization.Mode, []string{AuthorizationModeAlwaysAllow, AuthorizationModeWebhook}))
+	}
+	for _, d := range []struct {
+		path *field.Path
+		d    metav1.Duration
+	}{
+		{field.NewPath("authentication", "webhook", "cacheTTL"), c.Authentication.Webhook.CacheTTL},
+		{field.NewPath("authorization", "webhook", "cacheAuthorizedTTL"), c.Authorization.Webhook.CacheAuthorizedTTL},
+		{field.NewPath("authorization", "webhook", "cacheUnauthorizedTTL"), c.Authorization.Webhook.CacheUnauthorizedTTL},
+	} {
+		if d.d.Duration < 0 {
+			errs = append(errs, field.Invalid(d.path, d.d.Duration.String(), "must be greater than or equal to 0"))
+		}
 	}
 	errs = append(errs, validateEvictionHard(field.NewPath("evictionHard"), c.EvictionHard)...)
 	return errs

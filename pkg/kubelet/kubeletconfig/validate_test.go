@@ -28,7 +28,8 @@ func TestParseRejectsInvalidValues(t *testing.T) {
 		{"relative podLogsDir", "podLogsDir: logs\n", `podLogsDir: Invalid value: "logs": must be an absolute path`},
 		{"cgroupDriver", "cgroupDriver: foo\n", `cgroupDriver: Unsupported value: "foo": supported values: "cgroupfs", "systemd"`},
 		{"authorization mode", "authorization:\n  mode: RBAC\n", `authorization.mode: Unsupported value: "RBAC"`},
-		{"anonymous", "authentication:\n  anonymous:\n    enabled: true\n", "authentication.anonymous.enabled: Forbidden"},
+		{"negative token cache", "authentication:\n  webhook:\n    cacheTTL: -1s\n", `authentication.webhook.cacheTTL: Invalid value: "-1s"`},
+		{"negative deny cache", "authorization:\n  webhook:\n    cacheUnauthorizedTTL: -30s\n", `authorization.webhook.cacheUnauthorizedTTL: Invalid value: "-30s"`},
 		{"duplicate key", "syncFrequency: 1s\nsyncFrequency: 2s\n", `key "syncFrequency" already set`},
 		{"second document", "syncFrequency: 1s\n---\n" + head, "a second YAML document starts at line 4"},
 	} {

@@ -63,11 +63,6 @@ func NewNodeHandler(p Provider, rt Runtime, n Node, logger *slog.Logger) http.Ha
 	stats := newStatsCollector(n)
 	mux := http.NewServeMux()
 	mux.Handle("/", NewHandler(p, rt, logger))
-	// TODO(issue 12): authorize these as upstream does with a
-	// SubjectAccessReview: nodes/metrics (/metrics*), nodes/stats
-	// (/stats/), nodes/log (/logs/) and nodes/proxy (/configz, /spec/);
-	// like the other endpoints they only require a client certificate
-	// signed by the client CA for now.
 	nodeReg := prometheus.NewRegistry()
 	nodeReg.MustRegister(newRuntimeStateCollector(n.Name, n.Runtime))
 	mux.Handle("GET /metrics", metricsHandler(prometheus.Gatherers{n.Metrics.reg, nodeReg}, logger))

@@ -1,5 +1,7 @@
-// Package server is the kubelet API on :10250: HTTPS with client
-// certificates required, serving /healthz, /pods,
+// Package server is the kubelet API on :10250: HTTPS behind the
+// KubeletConfiguration's authentication (client certificates, TokenReview
+// of bearer tokens, anonymous) and authorization (SubjectAccessReview of
+// nodes/<subresource>, or AlwaysAllow) (auth.go), serving /healthz, /pods,
 // /containerLogs/<namespace>/<pod>/<container> from the CRI log files, and
 // the streaming endpoints /exec, /attach, /portForward (the runtime's
 // streaming sessions, proxied) and /run (CRI ExecSync).
@@ -20,8 +22,6 @@ import (
 
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	"github.com/kinc-dev/kinc/pkg/pki"
 )
 
 // ErrNotFound is returned by a Provider for an unknown pod or container.
@@ -56,9 +56,6 @@ func NewHandler(p Provider, rt Runtime, logger *slog.Logger) http.Handler {
 	mux.HandleFunc("GET /containerLogs/{namespace}/{pod}/{container}", func(w http.ResponseWriter, r *http.Request) {
 		serveLogs(w, r, p, logger)
 	})
-	// TODO(issue 12): authorize these as nodes/proxy (SubjectAccessReview);
-	// like /containerLogs they only require a client certificate signed by
-	// the client CA for now.
 	s := &streamer{p: p, rt: rt, logger: logger}
 	for _, method := range []string{"GET", "POST"} {
 		for _, path := range []string{"/{namespace}/{pod}/{container}", "/{namespace}/{pod}/{uid}/{container}"} {
@@ -137,22 +134,16 @@ func (f *flushWriter) Flush() {
 	}
 }
 
-// TLSConfig is the kubelet API's TLS: the serving pair, and client
-// certificates signed by clientCAFile required and verified.
-func TLSConfig(certFile, keyFile, clientCAFile string) (*tls.Config, error) {
-	if clientCAFile == "" {
-		return nil, errors.New("authentication.x509.clientCAFile is required (anonymous access is not supported)")
-	}
+// TLSConfig is the kubelet API's TLS: the serving pair, asking clients
+// for a certificate without requiring or verifying one there: the Auth
+// filter verifies it against the client CA (a certificate from another CA
+// is a 401, as upstream, and a bearer token needs none).
+func TLSConfig(certFile, keyFile string) (*tls.Config, error) {
 	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
 		return nil, fmt.Errorf("load kubelet serving certificate: %w", err)
 	}
-	pool, err := pki.CertPoolFromFile(clientCAFile)
-	if err != nil {
-		return nil, fmt.Errorf("authentication.x509.clientCAFile: %w", err)
-	}
-	return &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pool,
-		MinVersion: tls.VersionTLS12}, nil
+	return &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: tls.RequestClientCert, MinVersion: tls.VersionTLS12}, nil
 }
 
 // Serve serves h with tlsConfig on addr until ctx ends.

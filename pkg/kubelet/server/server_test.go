@@ -81,6 +81,9 @@ func TestWriteLogs(t *testing.T) {
 	}
 }
 
+// TestServerRequiresClientCert: with the client CA, no anonymous access
+// and AlwaysAllow, a certificate from the CA is served; none, or one from
+// another CA, is upstream's 401 "Unauthorized".
 func TestServerRequiresClientCert(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -97,7 +100,11 @@ func TestServerRequiresClientCert(t *testing.T) {
 		os.WriteFile(p, data, 0o600)
 		return p
 	}
-	cfg, err := TLSConfig(write("s.crt", serving.CertPEM), write("s.key", serving.KeyPEM), write("ca.crt", ca.CertPEM))
+	cfg, err := TLSConfig(write("s.crt", serving.CertPEM), write("s.key", serving.KeyPEM))
+	if err != nil {
+		t.Fatal(err)
+	}
+	filter, err := Auth{NodeName: "node", ClientCAFile: write("ca.crt", ca.CertPEM), Mode: "AlwaysAllow"}.Filter()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +115,7 @@ func TestServerRequiresClientCert(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	go Serve(ctx, addr, cfg, NewHandler(&fakeProvider{path: logPath}, nil, logger), logger)
+	go Serve(ctx, addr, cfg, filter.Wrap(NewHandler(&fakeProvider{path: logPath}, nil, logger)), logger)
 	get := func(kp *pki.KeyPair, path string) (int, string, error) {
 		tc := &tls.Config{RootCAs: ca.Pool()}
 		if kp != nil {
@@ -142,11 +149,11 @@ func TestServerRequiresClientCert(t *testing.T) {
 	if code, body, _ := get(client, "/pods"); code != 200 || !strings.Contains(body, `"kind":"PodList"`) {
 		t.Errorf("/pods = %d %q", code, body)
 	}
-	if _, _, err := get(nil, "/healthz"); err == nil {
-		t.Error("request without a client certificate succeeded")
+	if code, body, err := get(nil, "/healthz"); err != nil || code != 401 || body != "Unauthorized" {
+		t.Errorf("request without a client certificate: %d %q %v, want 401 Unauthorized", code, body, err)
 	}
-	if _, _, err := get(stranger, "/healthz"); err == nil {
-		t.Error("request with a certificate from another CA succeeded")
+	if code, body, err := get(stranger, "/healthz"); err != nil || code != 401 || body != "Unauthorized" {
+		t.Errorf("request with a certificate from another CA: %d %q %v, want 401 Unauthorized", code, body, err)
 	}
 }
 
