@@ -33,7 +33,7 @@ import (
 // authentication is the apiserver's authentication as its flags configure
 // it, as upstream assembles it: the front proxy's request headers, client
 // certificates, then bearer tokens (the token file, service-account tokens,
-// bootstrap tokens).
+// bootstrap tokens) in the Authorization header or a WebSocket subprotocol.
 type authentication struct {
 	// request authenticates requests (the authentication filter).
 	request authn.Union
@@ -139,7 +139,7 @@ func newAuthentication(opts *Options, tlsConfig *tls.Config, clientCAs *x509.Cer
 		a.tokens.add(authn.BootstrapTokens{Secrets: getter.GetSecret, Clock: clk})
 	}
 	if len(a.tokens.all) > 0 {
-		a.request = append(a.request, authn.BearerToken{Tokens: a.tokens})
+		a.request = append(a.request, authn.BearerToken{Tokens: a.tokens}, authn.WebSocketProtocol{Tokens: a.tokens})
 	}
 	return a, nil
 }
