@@ -31,7 +31,7 @@ const benchPods = 5000
 // bound to 50 Node objects were created and settled (ratio =
 // controller-manager ÷ scheduler with the pods).
 func BenchmarkIntegrationMemory(b *testing.B) {
-	inst := apiservertest.Start(b, apiservertest.Options{})
+	inst := apiservertest.Start(b, apiservertest.Options{ExtraFlags: serviceAccountFlags(b)})
 	dir := b.TempDir()
 	cm := startDaemon(b, dir, "kube-controller-manager", ".",
 		"--allocate-node-cidrs=true", "--cluster-cidr=10.244.0.0/16", "--cluster-name=kinc",

@@ -19,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/kinc-dev/kinc/pkg/apiserver/apiservertest"
+	"github.com/kinc-dev/kinc/pkg/pki"
 )
 
 func freePort(t testing.TB) int {
@@ -31,6 +32,28 @@ func freePort(t testing.TB) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
+// serviceAccountFlags returns kubeadm's service account flags for the
+// apiserver (issuer, verification and signing keys, written to a
+// temporary directory): --use-service-account-credentials asks it for
+// tokens.
+func serviceAccountFlags(t testing.TB) []string {
+	t.Helper()
+	key, err := pki.NewServiceAccountKey(pki.ECDSAP256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	pub, priv := filepath.Join(dir, "sa.pub"), filepath.Join(dir, "sa.key")
+	if err := os.WriteFile(pub, key.PublicPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(priv, key.PrivatePEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return []string{"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+		"--service-account-key-file=" + pub, "--service-account-signing-key-file=" + priv}
+}
+
 // TestIntegrationKubeadmCommandLine builds the binary and runs it with the
 // flags kubeadm's kube-controller-manager.yaml passes: /healthz answers on
 // the secure port, the Lease is held, a new namespace gets its default
@@ -39,7 +62,7 @@ func TestIntegrationKubeadmCommandLine(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test: builds the binary, starts etcd and kube-apiserver")
 	}
-	inst := apiservertest.Start(t, apiservertest.Options{})
+	inst := apiservertest.Start(t, apiservertest.Options{ExtraFlags: serviceAccountFlags(t)})
 	bin := filepath.Join(t.TempDir(), "kube-controller-manager")
 	build := exec.Command("go", "build", "-o", bin, ".")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
