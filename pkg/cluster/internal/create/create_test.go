@@ -78,8 +78,8 @@ kubeadmConfigPatches:
   kind: ClusterConfiguration
   apiServer:
     extraArgs:
-      enable-admission-plugins: NodeRestriction
-`)}, wantErr: "--enable-admission-plugins not implemented by kinc's kube-apiserver"},
+      egress-selector-config-file: /etc/kubernetes/egress.yaml
+`)}, wantErr: "--egress-selector-config-file not implemented by kinc's kube-apiserver"},
 		{name: "engine missing", setup: func(p *fake.Provider) { p.InfoErr = providers.ErrEngineUnavailable },
 			is: providers.ErrEngineUnavailable},
 		{name: "name in use", setup: func(p *fake.Provider) { p.AddNode("taken", "taken-control-plane", "control-plane") },

@@ -136,14 +136,20 @@ func KubeletFlags(n Node) []byte {
 	return []byte(fmt.Sprintf("KUBELET_KUBEADM_ARGS=%q\n", strings.Join(flags, " ")))
 }
 
-// NodeLabels returns the --node-labels value: the role label of a
-// control-plane node, the config's labels and the patches' node-labels,
-// sorted by key.
+// ControlPlaneLabels are the labels kubeadm's mark-control-plane phase
+// gives a control-plane Node through the API once it registered: the
+// kubelet may not set node-role.kubernetes.io/* itself (NodeRestriction
+// refuses it).
+var ControlPlaneLabels = map[string]string{
+	"node-role.kubernetes.io/control-plane":                   "",
+	"node.kubernetes.io/exclude-from-external-load-balancers": "",
+}
+
+// NodeLabels returns the --node-labels value: the config's labels and the
+// patches' node-labels, sorted by key. A control-plane node's role label is
+// not among them (see ControlPlaneLabels).
 func NodeLabels(n Node) string {
 	labels := map[string]string{}
-	if n.Role == config.ControlPlaneRole {
-		labels["node-role.kubernetes.io/control-plane"] = ""
-	}
 	for k, v := range n.Labels {
 		labels[k] = v
 	}

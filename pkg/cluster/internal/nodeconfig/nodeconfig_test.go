@@ -196,7 +196,9 @@ kubeadmConfigPatches:
 		!strings.Contains(string(w), "memory.available: 200Mi") || !strings.Contains(string(w), "imagefs.available: 0%") {
 		t.Errorf("control plane:\n%s\nworker:\n%s", cp, w)
 	}
-	if NodeLabels(nodes[0]) != "node-role.kubernetes.io/control-plane=" || NodeLabels(nodes[1]) != "pool=workers" {
+	// the control plane's role label comes from the API (ControlPlaneLabels),
+	// since NodeRestriction refuses it from the kubelet
+	if NodeLabels(nodes[0]) != "" || NodeLabels(nodes[1]) != "pool=workers" {
 		t.Errorf("labels %q %q", NodeLabels(nodes[0]), NodeLabels(nodes[1]))
 	}
 	if got := string(KubeletFlags(nodes[1])); got != `KUBELET_KUBEADM_ARGS="--container-runtime-endpoint=unix:///run/containerd/containerd.sock --node-ip=172.18.0.3 --node-labels=pool=workers"`+"\n" {

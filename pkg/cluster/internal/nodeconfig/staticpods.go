@@ -24,11 +24,17 @@ type File struct {
 // (pkg/apiserver/server.Options.AddFlags, and v from pkg/daemon.Command;
 // a test keeps them in sync).
 var apiServerFlags = []string{
-	"advertise-address", "anonymous-auth", "authorization-mode", "bind-address", "client-ca-file",
-	"default-not-ready-toleration-seconds", "default-unreachable-toleration-seconds",
-	"etcd-cafile", "etcd-certfile", "etcd-compaction-interval", "etcd-keyfile", "etcd-prefix", "etcd-servers",
-	"kubelet-client-certificate", "kubelet-client-key", "max-mutating-requests-inflight", "max-requests-inflight", "profiling",
-	"secure-port", "service-cluster-ip-range", "tls-cert-file", "tls-private-key-file", "token-auth-file", "v",
+	"advertise-address", "allow-privileged", "anonymous-auth", "api-audiences", "authorization-mode",
+	"bind-address", "client-ca-file", "default-not-ready-toleration-seconds",
+	"default-unreachable-toleration-seconds", "disable-admission-plugins", "enable-admission-plugins",
+	"enable-bootstrap-token-auth", "etcd-cafile", "etcd-certfile", "etcd-compaction-interval", "etcd-keyfile",
+	"etcd-prefix", "etcd-servers", "kubelet-client-certificate", "kubelet-client-key",
+	"max-mutating-requests-inflight", "max-requests-inflight", "profiling", "proxy-client-cert-file",
+	"proxy-client-key-file", "requestheader-allowed-names", "requestheader-client-ca-file",
+	"requestheader-extra-headers-prefix", "requestheader-group-headers", "requestheader-uid-headers",
+	"requestheader-username-headers", "secure-port", "service-account-issuer", "service-account-key-file",
+	"service-account-lookup", "service-account-max-token-expiration", "service-account-signing-key-file",
+	"service-cluster-ip-range", "tls-cert-file", "tls-private-key-file", "token-auth-file", "v",
 }
 
 // schedulerFlags are the flags kinc's kube-scheduler implements
@@ -45,9 +51,11 @@ var schedulerFlags = []string{
 // implements (pkg/controller/manager.Options.AddFlags, and v from
 // pkg/daemon.Command; a test keeps them in sync).
 var controllerManagerFlags = []string{
-	"allocate-node-cidrs", "authentication-kubeconfig", "authorization-kubeconfig", "bind-address", "cert-dir",
-	"client-ca-file", "cluster-cidr", "cluster-name", "cluster-signing-cert-file", "cluster-signing-duration",
-	"cluster-signing-key-file", "cluster-signing-kube-apiserver-client-cert-file",
+	"allocate-node-cidrs", "authentication-kubeconfig", "authentication-token-webhook-cache-ttl",
+	"authorization-always-allow-paths", "authorization-kubeconfig",
+	"authorization-webhook-cache-authorized-ttl", "authorization-webhook-cache-unauthorized-ttl",
+	"bind-address", "cert-dir", "client-ca-file", "cluster-cidr", "cluster-name", "cluster-signing-cert-file",
+	"cluster-signing-duration", "cluster-signing-key-file", "cluster-signing-kube-apiserver-client-cert-file",
 	"cluster-signing-kube-apiserver-client-key-file", "cluster-signing-kubelet-client-cert-file",
 	"cluster-signing-kubelet-client-key-file", "cluster-signing-kubelet-serving-cert-file",
 	"cluster-signing-kubelet-serving-key-file", "cluster-signing-legacy-unknown-cert-file",
@@ -57,13 +65,14 @@ var controllerManagerFlags = []string{
 	"concurrent-service-endpoint-syncs", "concurrent-statefulset-syncs", "concurrent-ttl-after-finished-syncs",
 	"controllers", "enable-garbage-collector", "endpoint-updates-batch-period",
 	"endpointslice-updates-batch-period", "kube-api-burst", "kube-api-qps", "kubeconfig",
-	"large-cluster-size-threshold", "leader-elect", "leader-elect-lease-duration", "leader-elect-renew-deadline",
-	"leader-elect-resource-lock", "leader-elect-resource-name", "leader-elect-resource-namespace",
-	"leader-elect-retry-period", "max-endpoints-per-slice", "namespace-sync-period", "node-cidr-mask-size",
-	"node-eviction-rate", "node-monitor-grace-period", "node-monitor-period", "node-startup-grace-period",
-	"requestheader-client-ca-file", "root-ca-file", "secondary-node-eviction-rate", "secure-port",
-	"service-account-private-key-file", "service-cluster-ip-range", "terminated-pod-gc-threshold", "tls-cert-file",
-	"tls-private-key-file", "unhealthy-zone-threshold", "use-service-account-credentials", "v",
+	"large-cluster-size-threshold", "leader-elect", "leader-elect-lease-duration",
+	"leader-elect-renew-deadline", "leader-elect-resource-lock", "leader-elect-resource-name",
+	"leader-elect-resource-namespace", "leader-elect-retry-period", "max-endpoints-per-slice",
+	"namespace-sync-period", "node-cidr-mask-size", "node-eviction-rate", "node-monitor-grace-period",
+	"node-monitor-period", "node-startup-grace-period", "requestheader-client-ca-file", "root-ca-file",
+	"secondary-node-eviction-rate", "secure-port", "service-account-private-key-file",
+	"service-cluster-ip-range", "terminated-pod-gc-threshold", "tls-cert-file", "tls-private-key-file",
+	"unhealthy-zone-threshold", "use-service-account-credentials", "v",
 }
 
 // StaticPods renders etcd.yaml, kube-apiserver.yaml,

@@ -14,6 +14,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -84,6 +85,9 @@ func (action) Execute(ctx context.Context, actx *actions.ActionContext) error {
 		if err == nil {
 			err = waitForNode(ctx, client, server, cp.String(), actx.PollInterval, actx.ReadyTimeout)
 		}
+		if err == nil {
+			err = markControlPlane(ctx, client, server, cp.String())
+		}
 		if err != nil {
 			return fmt.Errorf("%w\n\nlast kubelet log lines on %s:\n%s", err, cp, kubeletLog(ctx, cp))
 		}
@@ -109,6 +113,31 @@ func waitForNode(ctx context.Context, client *http.Client, server, name string, 
 		}
 		return false, fmt.Errorf("GET /api/v1/nodes/%s: %s", name, resp.Status)
 	})
+}
+
+// markControlPlane labels the control-plane Node name as kubeadm's
+// mark-control-plane phase does (nodeconfig.ControlPlaneLabels); its taint
+// is registered by the kubelet (--register-with-taints).
+func markControlPlane(ctx context.Context, client *http.Client, server, name string) error {
+	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"labels": nodeconfig.ControlPlaneLabels}})
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPatch, server+"/api/v1/nodes/"+name, bytes.NewReader(patch))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/merge-patch+json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("labelling node %s as a control plane: %w", name, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("labelling node %s as a control plane: %s: %s", name, resp.Status, body)
+	}
+	return nil
 }
 
 // StartKubelet (re)starts the kubelet unit of a node now that its config

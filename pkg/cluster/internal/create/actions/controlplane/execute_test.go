@@ -3,6 +3,7 @@ package controlplane
 import (
 	"context"
 	"crypto/tls"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -72,7 +73,14 @@ func TestExecute(t *testing.T) {
 			http.Error(w, "who are you", http.StatusUnauthorized)
 			return
 		}
-		if r.URL.Path == "/api/v1/nodes/cp-control-plane" {
+		if r.URL.Path == "/api/v1/nodes/cp-control-plane" && r.Method == http.MethodPatch {
+			body, _ := io.ReadAll(r.Body)
+			if r.Header.Get("Content-Type") != "application/merge-patch+json" || !strings.Contains(string(body), `"node-role.kubernetes.io/control-plane":""`) {
+				http.Error(w, "bad patch "+string(body), http.StatusBadRequest)
+				return
+			}
+			record("node cp-control-plane labelled")
+		} else if r.URL.Path == "/api/v1/nodes/cp-control-plane" {
 			mu.Lock()
 			polls++
 			registered := polls > 2
@@ -121,7 +129,7 @@ func TestExecute(t *testing.T) {
 		}
 	}
 	want := []string{"kubelet started on cp-control-plane", "first clusterrolebinding created", "node cp-control-plane registered",
-		"kubelet started on cp-worker"}
+		"node cp-control-plane labelled", "kubelet started on cp-worker"}
 	if !slices.Equal(events, want) {
 		t.Errorf("order %q, want %q", events, want)
 	}
