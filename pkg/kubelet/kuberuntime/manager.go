@@ -89,6 +89,9 @@ type Manager struct {
 	waiting map[types.UID]map[string]*v1.ContainerStateWaiting
 	// volumesAt is when each pod's volumes were last written.
 	volumesAt map[types.UID]time.Time
+	// tokens caches the projected service-account tokens (nil without
+	// an apiserver).
+	tokens *tokenManager
 }
 
 // NewManager returns a Manager. objects may be nil when no apiserver is
@@ -100,8 +103,12 @@ func NewManager(cfg Config, runtime cri.Runtime, objects ObjectGetter, c clock.C
 	if cfg.NodeIPs == nil {
 		cfg.NodeIPs = func() []string { return nil }
 	}
-	return &Manager{cfg: cfg, runtime: runtime, objects: objects, clock: c, logger: logger, backoff: NewBackoff(c),
+	m := &Manager{cfg: cfg, runtime: runtime, objects: objects, clock: c, logger: logger, backoff: NewBackoff(c),
 		waiting: map[types.UID]map[string]*v1.ContainerStateWaiting{}, volumesAt: map[types.UID]time.Time{}}
+	if objects != nil {
+		m.tokens = newTokenManager(c, objects.CreateToken)
+	}
+	return m
 }
 
 // SetRecorder makes the manager emit pod events (Pulling, Created,
@@ -144,6 +151,9 @@ func (m *Manager) Forget(uid types.UID) {
 	delete(m.waiting, uid)
 	delete(m.volumesAt, uid)
 	m.mu.Unlock()
+	if m.tokens != nil {
+		m.tokens.forgetPod(uid)
+	}
 	m.backoff.Forget(string(uid) + "/")
 }
 

@@ -39,7 +39,9 @@ func readOnlyVolume(vol *v1.Volume) bool {
 }
 
 // prepareVolumes creates or refreshes every volume of the pod on disk, at
-// most once per VolumeRefresh (the first sync always writes them).
+// most once per VolumeRefresh (the first sync always writes them). A
+// projected service-account token is requested again once 80% of its life
+// has passed (tokenManager) and its file replaced atomically (renamed over).
 func (m *Manager) prepareVolumes(ctx context.Context, pod *v1.Pod) error {
 	m.mu.Lock()
 	last, ok := m.volumesAt[pod.UID]
@@ -125,7 +127,7 @@ func (m *Manager) projectedFiles(ctx context.Context, pod *v1.Pod, src v1.Volume
 		if sa == "" {
 			sa = "default"
 		}
-		tr, err := m.objects.CreateToken(ctx, pod.Namespace, sa, &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{
+		tr, err := m.tokens.token(ctx, pod.Namespace, sa, &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{
 			Audiences: aud, ExpirationSeconds: &exp,
 			BoundObjectRef: &authenticationv1.BoundObjectReference{Kind: "Pod", APIVersion: "v1", Name: pod.Name, UID: pod.UID}}})
 		if err != nil {
