@@ -2,11 +2,13 @@ package serviceaccount
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -59,12 +61,14 @@ type Authenticator struct {
 	getter  Getter
 	lookup  bool
 	clock   clock.PassiveClock
+	// verified remembers the claims of tokens whose signature verified.
+	verified *verifiedCache
 }
 
 // NewAuthenticator returns the Authenticator of c.
 func NewAuthenticator(c Config) *Authenticator {
 	a := &Authenticator{issuers: map[string]bool{}, keys: c.Keys, auds: c.APIAudiences, getter: c.Getter,
-		lookup: c.Lookup, clock: c.Clock}
+		lookup: c.Lookup, clock: c.Clock, verified: &verifiedCache{m: map[[sha256.Size]byte]*verifiedToken{}}}
 	for _, iss := range c.Issuers {
 		a.issuers[iss] = true
 	}
@@ -117,22 +121,16 @@ func (a *Authenticator) AuthenticateTokenForAudiences(ctx context.Context, token
 }
 
 func (a *Authenticator) authenticate(ctx context.Context, token string, requested []string) (*authn.User, []string, bool, error) {
-	iss, ok := unverifiedIssuer(token)
-	legacy := iss == LegacyIssuer
-	if !ok || !legacy && !a.issuers[iss] {
-		return nil, nil, false, nil
+	key := sha256.Sum256([]byte(token))
+	vt := a.verified.get(key)
+	if vt == nil {
+		var err error
+		if vt, err = a.verify(token); vt == nil || err != nil {
+			return nil, nil, false, err
+		}
+		a.verified.put(key, vt)
 	}
-	p, err := parse(token)
-	if err != nil {
-		return nil, nil, false, nil
-	}
-	if err := p.verify(a.keys); err != nil {
-		return nil, nil, false, err
-	}
-	var c claims
-	if err := json.Unmarshal(p.payload, &c); err != nil {
-		return nil, nil, false, errClaims
-	}
+	c, legacy := vt.claims, vt.legacy
 	tokenAuds := []string(c.Audience)
 	if len(tokenAuds) == 0 {
 		tokenAuds = a.auds
@@ -146,16 +144,82 @@ func (a *Authenticator) authenticate(ctx context.Context, token string, requeste
 	if len(auds) == 0 && len(a.auds) != 0 {
 		return nil, nil, false, errInvalidAudience
 	}
-	var u *authn.User
+	var (
+		u   *authn.User
+		err error
+	)
 	if legacy {
-		u, err = a.validateLegacy(ctx, token, &c)
+		u, err = a.validateLegacy(ctx, token, c)
 	} else {
-		u, err = a.validateBound(ctx, &c)
+		u, err = a.validateBound(ctx, c)
 	}
 	if err != nil {
 		return nil, nil, false, err
 	}
 	return u, auds, true, nil
+}
+
+// verifiedToken is what a token whose signature verified says.
+type verifiedToken struct {
+	claims *claims
+	legacy bool
+}
+
+// verify returns the claims of a token of one of the issuers (or the legacy
+// issuer) whose signature verifies; nil and no error for a token that is
+// not a service-account token.
+func (a *Authenticator) verify(token string) (*verifiedToken, error) {
+	iss, ok := unverifiedIssuer(token)
+	legacy := iss == LegacyIssuer
+	if !ok || !legacy && !a.issuers[iss] {
+		return nil, nil
+	}
+	p, err := parse(token)
+	if err != nil {
+		return nil, nil
+	}
+	if err := p.verify(a.keys); err != nil {
+		return nil, err
+	}
+	c := &claims{}
+	if err := json.Unmarshal(p.payload, c); err != nil {
+		return nil, errClaims
+	}
+	return &verifiedToken{claims: c, legacy: legacy}, nil
+}
+
+// verifiedCacheSize bounds the verified tokens remembered (a few hundred
+// bytes each).
+const verifiedCacheSize = 4096
+
+// verifiedCache remembers, by the SHA-256 of the whole token, the tokens
+// whose signature verified, so that a client's repeated requests skip the
+// signature check (tens to hundreds of microseconds). Every other check
+// (times, audiences, the objects the token names) runs on each request.
+// When full it forgets arbitrary tokens. Safe for concurrent use.
+type verifiedCache struct {
+	mu sync.Mutex
+	m  map[[sha256.Size]byte]*verifiedToken
+}
+
+func (v *verifiedCache) get(key [sha256.Size]byte) *verifiedToken {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.m[key]
+}
+
+func (v *verifiedCache) put(key [sha256.Size]byte, t *verifiedToken) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if len(v.m) >= verifiedCacheSize {
+		for k := range v.m {
+			delete(v.m, k)
+			if len(v.m) < verifiedCacheSize*3/4 {
+				break
+			}
+		}
+	}
+	v.m[key] = t
 }
 
 // unverifiedIssuer reads "iss" from a token that looks like a JWT, before

@@ -534,3 +534,33 @@ func TestAuthenticateTokenForAudiences(t *testing.T) {
 		t.Errorf("legacy token for the API: %v %v %v", auds, ok, err)
 	}
 }
+
+func TestVerifiedTokensAreCheckedAgain(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, pki.ECDSAP256)
+	tok := f.issue(t, podClaims())
+	if _, ok, err := f.auth.AuthenticateToken(ctx, tok); !ok || err != nil {
+		t.Fatalf("first use: %v %v", ok, err)
+	}
+	if len(f.auth.verified.m) != 1 {
+		t.Fatalf("%d verified tokens remembered", len(f.auth.verified.m))
+	}
+	delete(f.world.pods, "ns1/pod1")
+	if _, ok, err := f.auth.AuthenticateToken(ctx, tok); ok || err == nil {
+		t.Errorf("remembered token of a deleted pod: %v %v", ok, err)
+	}
+	f.world = newWorld()
+	f.auth.getter = f.world
+	f.clock.SetTime(testNow.Add(3 * time.Hour))
+	if _, ok, err := f.auth.AuthenticateToken(ctx, tok); ok || err == nil {
+		t.Errorf("remembered expired token: %v %v", ok, err)
+	}
+	// The cache stays bounded.
+	c := &verifiedCache{m: map[[32]byte]*verifiedToken{}}
+	for i := 0; i < 2*verifiedCacheSize; i++ {
+		c.put([32]byte{byte(i), byte(i >> 8)}, &verifiedToken{})
+	}
+	if n := len(c.m); n > verifiedCacheSize {
+		t.Errorf("cache holds %d tokens", n)
+	}
+}
