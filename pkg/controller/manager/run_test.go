@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -106,5 +108,42 @@ func TestRunControllers(t *testing.T) {
 		if (check.Name == "broken-controller") != (err != nil) {
 			t.Errorf("check %s: %v", check.Name, err)
 		}
+	}
+}
+
+// TestManagerClientBuilder: without --use-service-account-credentials the
+// controllers get root's credentials; with it, no credentials of root's
+// and their service account's user in the user agent (the account is
+// looked up with root's).
+func TestManagerClientBuilder(t *testing.T) {
+	var lookups []string
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		lookups = append(lookups, r.Method+" "+r.URL.Path+" "+r.Header.Get("Authorization"))
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"kind":"ServiceAccount","apiVersion":"v1","metadata":{"namespace":"kube-system","name":"job-controller"}}`))
+	}))
+	defer api.Close()
+	for _, useSA := range []bool{false, true} {
+		m, _ := newTestManager()
+		m.root = &rest.Config{Host: api.URL, BearerToken: "root"}
+		m.opts.UseServiceAccountCredentials = useSA
+		b, err := m.clientBuilder(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := b("job-controller")
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantToken, wantAgent := "root", "/job-controller"
+		if useSA {
+			wantToken, wantAgent = "", "/system:serviceaccount:kube-system:job-controller"
+		}
+		if cfg.BearerToken != wantToken || !strings.HasSuffix(cfg.UserAgent, wantAgent) {
+			t.Errorf("useSA=%v: token %q, user agent %q", useSA, cfg.BearerToken, cfg.UserAgent)
+		}
+	}
+	if want := []string{"GET /api/v1/namespaces/kube-system/serviceaccounts/job-controller Bearer root"}; !slices.Equal(lookups, want) {
+		t.Errorf("requests %q, want %q", lookups, want)
 	}
 }
