@@ -16,6 +16,13 @@
 // among them exactly as upstream does (see Enabled).
 //
 // Controllers get what they share through a Context: the informer factory,
-// a ClientBuilder (where --use-service-account-credentials takes effect),
-// an event broadcaster, the logger, the clock and the options.
+// a ClientBuilder, an event broadcaster, the logger, the clock and the
+// options. The ClientBuilder is where --use-service-account-credentials
+// takes effect: with it each controller authenticates as its own service
+// account kube-system/<upstream's name for it> with a token the manager
+// requests and renews (ServiceAccountCredentials), so that RBAC's
+// system:controller:<name> roles apply; without it every controller uses
+// the kubeconfig's identity (RootClientBuilder). The shared informers, the
+// leader election and the events always use the kubeconfig's identity
+// (system:kube-controller-manager under kubeadm), as upstream's.
 package manager
