@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,6 +24,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/uuid"
 	"k8s.io/utils/clock"
 
 	"github.com/kinc-dev/kinc/pkg/apiserver/authn"
@@ -362,4 +366,147 @@ func (g storeGetter) GetSecret(ctx context.Context, ns, name string) (*corev1.Se
 
 func (g storeGetter) GetNode(ctx context.Context, name string) (*corev1.Node, error) {
 	return getAs[*corev1.Node](g, ctx, gvrNodes, "", name)
+}
+
+// The ConfigMap in which the apiserver publishes how it authenticates, for
+// delegated authentication (the scheduler's and controller-manager's secure
+// ports, aggregated apiservers), as upstream's cluster authentication trust
+// controller.
+const (
+	authenticationInfoNamespace = "kube-system"
+	authenticationInfoName      = "extension-apiserver-authentication"
+)
+
+// publishAuthenticationInfo keeps kube-system/extension-apiserver-
+// authentication up to date as upstream does: client-ca-file, and with
+// --requestheader-client-ca-file the requestheader-* keys (header lists as
+// JSON arrays). What other apiservers published is kept: CA bundles and
+// lists are merged (without duplicates, expired certificates dropped).
+func (s *Server) publishAuthenticationInfo(ctx context.Context) error {
+	st := s.stores.store(corev1.SchemeGroupVersion.WithResource("configmaps"))
+	if st == nil {
+		return nil
+	}
+	mine, err := authenticationInfoOf(s.opts)
+	if err != nil {
+		return err
+	}
+	out := &corev1.ConfigMap{}
+	return st.Storage.GuaranteedUpdate(ctx, st.Key(authenticationInfoNamespace, authenticationInfoName), out, true, nil,
+		func(existing runtime.Object) (runtime.Object, error) {
+			cm := existing.(*corev1.ConfigMap)
+			data, err := mergeAuthenticationInfo(cm.Data, mine, s.clock.Now())
+			if err != nil {
+				return nil, err
+			}
+			if cm.ResourceVersion != "" && reflect.DeepEqual(cm.Data, data) {
+				return cm, nil
+			}
+			if cm.ResourceVersion == "" { // not stored yet
+				cm.ObjectMeta = metav1.ObjectMeta{Namespace: authenticationInfoNamespace, Name: authenticationInfoName,
+					UID: types.UID(uuid.NewUUID()), CreationTimestamp: metav1.NewTime(s.clock.Now())}
+			}
+			cm.Data = data
+			return cm, nil
+		})
+}
+
+// authenticationInfoOf returns the ConfigMap data this apiserver's flags
+// call for.
+func authenticationInfoOf(opts *Options) (map[string]string, error) {
+	data := map[string]string{}
+	if opts.ClientCAFile != "" {
+		b, err := os.ReadFile(opts.ClientCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("--client-ca-file: %w", err)
+		}
+		data["client-ca-file"] = string(b)
+	}
+	if opts.RequestheaderClientCAFile == "" {
+		return data, nil
+	}
+	b, err := os.ReadFile(opts.RequestheaderClientCAFile)
+	if err != nil {
+		return nil, fmt.Errorf("--requestheader-client-ca-file: %w", err)
+	}
+	data["requestheader-client-ca-file"] = string(b)
+	for key, v := range map[string][]string{
+		"requestheader-username-headers":     opts.RequestheaderUsernameHeaders,
+		"requestheader-group-headers":        opts.RequestheaderGroupHeaders,
+		"requestheader-extra-headers-prefix": opts.RequestheaderExtraHeadersPrefix,
+		"requestheader-allowed-names":        opts.RequestheaderAllowedNames,
+		"requestheader-uid-headers":          opts.RequestheaderUIDHeaders,
+	} {
+		if key == "requestheader-uid-headers" && len(v) == 0 {
+			continue // upstream writes it only when set
+		}
+		data[key] = jsonList(v)
+	}
+	return data, nil
+}
+
+func jsonList(v []string) string {
+	if v == nil {
+		v = []string{}
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// mergeAuthenticationInfo merges what is published (old) with what this
+// apiserver requires (mine), as upstream's combinedClusterAuthenticationInfo:
+// CA bundles are the union of unexpired certificates (old ones first), lists
+// the union of values.
+func mergeAuthenticationInfo(old, mine map[string]string, now time.Time) (map[string]string, error) {
+	out := map[string]string{}
+	for _, key := range []string{"client-ca-file", "requestheader-client-ca-file"} {
+		var certs []*x509.Certificate
+		for _, src := range []string{old[key], mine[key]} {
+			if src == "" {
+				continue
+			}
+			cs, err := pki.ParseCertsPEM([]byte(src))
+			if err != nil {
+				return nil, fmt.Errorf("%s/%s %s: %w", authenticationInfoNamespace, authenticationInfoName, key, err)
+			}
+			for _, c := range cs {
+				if c.NotAfter.After(now.Add(-5*time.Minute)) &&
+					!slices.ContainsFunc(certs, func(o *x509.Certificate) bool { return bytes.Equal(o.Raw, c.Raw) }) {
+					certs = append(certs, c)
+				}
+			}
+		}
+		if len(certs) > 0 {
+			var buf bytes.Buffer
+			for _, c := range certs {
+				buf.Write(pki.EncodeCertPEM(c))
+			}
+			out[key] = buf.String()
+		}
+	}
+	if out["requestheader-client-ca-file"] == "" {
+		return out, nil
+	}
+	for _, key := range []string{"requestheader-username-headers", "requestheader-group-headers",
+		"requestheader-extra-headers-prefix", "requestheader-allowed-names", "requestheader-uid-headers"} {
+		var union []string
+		for _, src := range []string{old[key], mine[key]} {
+			var vs []string
+			if src != "" {
+				if err := json.Unmarshal([]byte(src), &vs); err != nil {
+					return nil, fmt.Errorf("%s/%s %s: %w", authenticationInfoNamespace, authenticationInfoName, key, err)
+				}
+			}
+			for _, v := range vs {
+				if !slices.Contains(union, v) {
+					union = append(union, v)
+				}
+			}
+		}
+		if key == "requestheader-uid-headers" && len(union) == 0 {
+			continue
+		}
+		out[key] = jsonList(union)
+	}
+	return out, nil
 }

@@ -188,3 +188,49 @@ func TestClientCertAuthTrustsOnlyTheClientCA(t *testing.T) {
 		t.Errorf("front-proxy certificate as a user: %v %v %v", u, ok, err)
 	}
 }
+
+func TestAuthenticationInfo(t *testing.T) {
+	dir := t.TempDir()
+	clientCA, _ := pki.NewCA("kubernetes", pki.Options{})
+	proxyCA, _ := pki.NewCA("front-proxy-ca", pki.Options{})
+	otherCA, _ := pki.NewCA("other", pki.Options{})
+	o := NewOptions()
+	o.ClientCAFile = writeFile(t, dir, "ca.crt", clientCA.CertPEM)
+	o.RequestheaderClientCAFile = writeFile(t, dir, "front-proxy-ca.crt", proxyCA.CertPEM)
+	o.RequestheaderAllowedNames = []string{"front-proxy-client"}
+	o.RequestheaderUsernameHeaders = []string{"X-Remote-User"}
+	o.RequestheaderGroupHeaders = []string{"X-Remote-Group"}
+	o.RequestheaderExtraHeadersPrefix = []string{"X-Remote-Extra-"}
+	mine, err := authenticationInfoOf(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"client-ca-file": string(clientCA.CertPEM), "requestheader-client-ca-file": string(proxyCA.CertPEM),
+		"requestheader-allowed-names": `["front-proxy-client"]`, "requestheader-username-headers": `["X-Remote-User"]`,
+		"requestheader-group-headers": `["X-Remote-Group"]`, "requestheader-extra-headers-prefix": `["X-Remote-Extra-"]`}
+	got, err := mergeAuthenticationInfo(nil, mine, time.Now())
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("published = %v, %v\nwant %v", got, err, want)
+	}
+	// Another apiserver's values are kept, without duplicates.
+	old := map[string]string{"client-ca-file": string(otherCA.CertPEM) + string(clientCA.CertPEM),
+		"requestheader-client-ca-file": string(proxyCA.CertPEM), "requestheader-allowed-names": `["aggregator"]`,
+		"requestheader-username-headers": `["X-Remote-User"]`}
+	got, err = mergeAuthenticationInfo(old, mine, time.Now())
+	if err != nil || got["client-ca-file"] != string(otherCA.CertPEM)+string(clientCA.CertPEM) ||
+		got["requestheader-client-ca-file"] != string(proxyCA.CertPEM) ||
+		got["requestheader-allowed-names"] != `["aggregator","front-proxy-client"]` ||
+		got["requestheader-username-headers"] != `["X-Remote-User"]` {
+		t.Errorf("merged = %v, %v", got, err)
+	}
+	// Expired certificates go.
+	if got, _ := mergeAuthenticationInfo(nil, mine, time.Now().Add(20*365*24*time.Hour)); got["client-ca-file"] != "" {
+		t.Errorf("expired CA still published: %v", got)
+	}
+	// Without the request-header flags, only the client CA.
+	o.RequestheaderClientCAFile = ""
+	mine, _ = authenticationInfoOf(o)
+	if got, _ := mergeAuthenticationInfo(nil, mine, time.Now()); len(got) != 1 || got["client-ca-file"] == "" {
+		t.Errorf("client CA only: %v", got)
+	}
+}
