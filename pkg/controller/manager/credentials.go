@@ -205,6 +205,9 @@ func (s *tokenSource) get(ctx context.Context) (string, error) {
 			s.logger.Warn("cannot renew a service account token; using the current one until it expires",
 				"serviceAccount", s.account, "expires", s.expiresAt, "err", err)
 			s.renewAt = now.Add(tokenRetryInterval)
+			if s.renewAt.After(s.expiresAt) {
+				s.renewAt = s.expiresAt
+			}
 			return s.token, nil
 		}
 		return "", err

@@ -234,7 +234,9 @@ func TestServiceAccountTokenRenewal(t *testing.T) {
 	if got, n := a.last(), a.tokenRequests(); got != "Bearer job-controller-2" || n != 3 {
 		t.Errorf("renewal failing: %q after %d token requests, want the current token after 3", got, n)
 	}
-	a.clock.Step(10 * time.Minute) // expired
+	a.clock.Step(10*time.Minute - 6*time.Second) // 4 s before the expiry: one more attempt
+	a.get(t, cfg)
+	a.clock.Step(4 * time.Second) // expired: the retry interval does not extend it
 	hc, err := rest.HTTPClientFor(cfg)
 	if err != nil {
 		t.Fatal(err)
