@@ -68,6 +68,9 @@ func (s *Server) bootstrap(ctx context.Context) error {
 			return err
 		}
 	}
+	if err := s.publishAuthenticationInfo(ctx); err != nil {
+		return err
+	}
 	_, cidr, _ := net.ParseCIDR(s.opts.ServiceClusterIPRange)
 	first := make(net.IP, len(cidr.IP))
 	copy(first, cidr.IP)
