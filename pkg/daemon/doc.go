@@ -11,7 +11,9 @@
 //     (client-go's reflectors, leader election, event recorder) writes to;
 //   - SecureServingOptions and Endpoints: HTTPS serving of /healthz,
 //     /livez, /readyz and /metrics with the component's own checks,
-//     self-signed when no certificate is given;
+//     self-signed when no certificate is given, behind the delegated
+//     authentication and authorization of package delegated
+//     (Endpoints.Wrap);
 //   - ClientOptions: a rest.Config from --kubeconfig (or in-cluster),
 //     optionally waiting for the file to appear;
 //   - LeaderElectionOptions and LeaderElection: upstream's --leader-elect

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -15,7 +16,9 @@ import (
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes/fake"
@@ -304,5 +307,31 @@ func TestWebSocketProtocolToken(t *testing.T) {
 	}
 	if got := req.Header.Get("Sec-WebSocket-Protocol"); got != "v5.channel.k8s.io" {
 		t.Errorf("protocols left = %q", got)
+	}
+}
+
+// TestPublishedClientCA: client certificates are ignored until the
+// apiserver publishes its client CA, then verified against it.
+func TestPublishedClientCA(t *testing.T) {
+	t.Parallel()
+	ca, err := pki.NewCA("client-ca", pki.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, _ := ca.Issue(pki.ClientSpec("kubernetes-admin", "kubeadm:cluster-admins"))
+	client := fake.NewClientset()
+	published := &PublishedClientCA{Client: client, Logger: slog.New(slog.DiscardHandler)}
+	srv := testServer(t, Filter{Authentication: Authentication{Anonymous: true, Authenticators: []Authenticator{published}}, Authorizer: AlwaysAllow{}})
+	published.refresh(context.Background())
+	if code, body := get(t, srv, "/healthz", "", admin); code != 200 || !strings.HasPrefix(body, "hello system:anonymous") {
+		t.Errorf("before the CA is published: %d %q, want anonymous", code, body)
+	}
+	if _, err := client.CoreV1().ConfigMaps(ClientCAConfigMapNamespace).Create(context.Background(), &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: ClientCAConfigMapName}, Data: map[string]string{"client-ca-file": string(ca.CertPEM)}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	published.refresh(context.Background())
+	if code, body := get(t, srv, "/healthz", "", admin); code != 200 || !strings.HasPrefix(body, "hello kubernetes-admin") {
+		t.Errorf("once published: %d %q", code, body)
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -31,8 +30,8 @@ type Options struct {
 	AuthorizationKubeconfig string
 	// ClientCAFile verifies client certificates; empty: the client-ca-file
 	// of the ConfigMap kube-system/extension-apiserver-authentication, read
-	// once at start through AuthenticationKubeconfig (as upstream, without
-	// it client certificates are not accepted).
+	// through AuthenticationKubeconfig (PublishedClientCA; as upstream,
+	// without it client certificates are not accepted).
 	ClientCAFile string
 	// TokenCacheTTL is --authentication-token-webhook-cache-ttl (10s).
 	TokenCacheTTL time.Duration
@@ -96,14 +95,8 @@ func (o *Options) Validate() error {
 	return errors.Join(errs...)
 }
 
-// ClientCAConfigMap is where the kube-apiserver publishes its client CA
-// (key client-ca-file) for components without --client-ca-file.
-const (
-	ClientCAConfigMapNamespace = "kube-system"
-	ClientCAConfigMapName      = "extension-apiserver-authentication"
-)
-
-// Filter builds the filter the options describe: anonymous requests
+// Filter builds the filter the options describe (reading the published
+// client CA until ctx ends when there is no --client-ca-file): anonymous requests
 // allowed (as upstream's delegated authentication), client certificates,
 // bearer tokens through TokenReview, then the always-allowed groups and
 // paths and SubjectAccessReview. userAgent names the component's clients.
@@ -124,12 +117,9 @@ func (o *Options) Filter(ctx context.Context, userAgent string, logger *slog.Log
 			return nil, fmt.Errorf("--client-ca-file: %w", err)
 		}
 	case authnClient != nil:
-		cm, err := authnClient.CoreV1().ConfigMaps(ClientCAConfigMapNamespace).Get(ctx, ClientCAConfigMapName, metav1.GetOptions{})
-		if err == nil && cm.Data["client-ca-file"] != "" {
-			caPEM = []byte(cm.Data["client-ca-file"])
-		} else {
-			logger.Warn("no client CA: client certificate authentication won't work", "configmap", ClientCAConfigMapNamespace+"/"+ClientCAConfigMapName, "err", err)
-		}
+		published := &PublishedClientCA{Client: authnClient, Logger: logger}
+		go published.Run(ctx)
+		authn.Authenticators = append(authn.Authenticators, published)
 	default:
 		logger.Warn("no --authentication-kubeconfig to look up the client CA: client certificate authentication won't work")
 	}
