@@ -361,6 +361,17 @@ func TestBootstrapAndFrontProxy(t *testing.T) {
 	if _, err := whoami(ctx, proxy("front-proxy-client", nil)); !apierrors.IsUnauthorized(err) {
 		t.Errorf("proxy certificate without headers: %v", err)
 	}
+	// The apiserver publishes how it authenticates, for delegated
+	// authentication.
+	cm, err := c.admin.CoreV1().ConfigMaps("kube-system").Get(ctx, "extension-apiserver-authentication", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cm.Data["client-ca-file"] != string(c.inst.CA.CertPEM) || cm.Data["requestheader-client-ca-file"] != string(c.proxyCA.CertPEM) ||
+		cm.Data["requestheader-allowed-names"] != `["front-proxy-client"]` || cm.Data["requestheader-username-headers"] != `["X-Remote-User"]` ||
+		cm.Data["requestheader-extra-headers-prefix"] != `["X-Remote-Extra-"]` || cm.Data["requestheader-group-headers"] != `["X-Remote-Group"]` {
+		t.Errorf("extension-apiserver-authentication = %v", cm.Data)
+	}
 	// The admin's certificate (client CA) still works.
 	if u, err := whoami(ctx, c.admin); err != nil || u.Username != "kubernetes-admin" {
 		t.Errorf("admin = %+v, %v", u, err)
