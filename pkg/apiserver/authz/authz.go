@@ -1,13 +1,11 @@
 // Package authz decides whether an authenticated user may make a request.
-// Modes plug in behind Authorizer (AlwaysAllow and AlwaysDeny today; RBAC
-// and Node come later); Anonymous restricts system:anonymous to the public
-// health and version endpoints, as upstream's default RBAC does.
+// Modes plug in behind Authorizer: AlwaysAllow and AlwaysDeny here, RBAC
+// (authz/rbac) and Node (authz/node) in their packages; the server chains
+// them as --authorization-mode says.
 package authz
 
 import (
 	"context"
-	"fmt"
-	"strings"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 
@@ -72,27 +70,6 @@ func (AlwaysDeny) Authorize(context.Context, Attributes) (Decision, string, erro
 	return Deny, "Everything is forbidden.", nil
 }
 
-// publicPaths may be read by anyone (upstream's system:public-info-viewer).
-var publicPaths = []string{"/healthz", "/livez", "/readyz", "/version"}
-
-// Anonymous denies system:anonymous everything but reading the public health
-// and version endpoints, and has no opinion on other users.
-type Anonymous struct{}
-
-func (Anonymous) Authorize(_ context.Context, a Attributes) (Decision, string, error) {
-	if a.User == nil || a.User.Name != authn.Anonymous {
-		return NoOpinion, "", nil
-	}
-	if !a.IsResourceRequest && a.Verb == "get" {
-		for _, p := range publicPaths {
-			if a.Path == p || strings.HasPrefix(a.Path, p+"/") {
-				return Allow, "", nil
-			}
-		}
-	}
-	return Deny, "anonymous access is limited to /healthz, /livez, /readyz and /version", nil
-}
-
 // Union asks authorizers in order; the first Allow or Deny decides.
 type Union []Authorizer
 
@@ -107,23 +84,4 @@ func (u Union) Authorize(ctx context.Context, a Attributes) (Decision, string, e
 		}
 	}
 	return Deny, "no authorizer allowed the request", nil
-}
-
-// FromModes builds the authorizer of --authorization-mode (comma-separated),
-// with Anonymous first. Unknown or not yet implemented modes are an error.
-func FromModes(modes string) (Authorizer, error) {
-	u := Union{Anonymous{}}
-	for _, m := range strings.Split(modes, ",") {
-		switch strings.TrimSpace(m) {
-		case "AlwaysAllow":
-			u = append(u, AlwaysAllow{})
-		case "AlwaysDeny":
-			u = append(u, AlwaysDeny{})
-		case "RBAC", "Node", "Webhook", "ABAC":
-			return nil, fmt.Errorf("authorization mode %q is not implemented by kinc yet (supported: AlwaysAllow, AlwaysDeny)", m)
-		default:
-			return nil, fmt.Errorf("unknown authorization mode %q (supported: AlwaysAllow, AlwaysDeny)", m)
-		}
-	}
-	return u, nil
 }

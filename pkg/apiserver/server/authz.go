@@ -78,14 +78,6 @@ func (s *Server) newAuthorizer() (authz.Authorizer, error) {
 	// Stopped first, before the stores it watches.
 	s.stopFunc = append([]func(){cancel}, s.stopFunc...)
 	chain := unionAuthorizer{{name: "kubernetes.io/system-privileged-group", z: privilegedGroups{rbac.SystemPrivilegedGroup}}}
-	if s.opts.AnonymousAuth && !anonymousAuth(s.opts) {
-		// TODO(lead): remove once New passes anonymousAuth(opts) to
-		// filters.WithAuthentication (with the cluster's apiserver on
-		// Node,RBAC, whose bootstrap policy lets the kubelet's anonymous
-		// probes in): until then anonymous requests still reach AlwaysAllow
-		// and must keep to the public endpoints, as before.
-		chain = append(chain, namedAuthorizer{name: "anonymous", z: authz.Anonymous{}})
-	}
 	var rules unionRules
 	for _, m := range modes {
 		var z authz.Authorizer

@@ -92,12 +92,14 @@ func wantStatus(t *testing.T, what string, rep reply, code int, reason metav1.St
 }
 
 // TestIntegrationAuthentication checks 401/403 answers through real TLS:
-// anonymous requests, wrong and right bearer tokens.
+// anonymous requests, wrong and right bearer tokens, under RBAC (where
+// anonymous requests are authorized like any other) and under AlwaysAllow
+// (where, as upstream, anonymous authentication is off).
 func TestIntegrationAuthentication(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts etcd and kube-apiserver")
 	}
-	inst := apiservertest.Start(t, apiservertest.Options{}) // --anonymous-auth=true
+	inst := apiservertest.Start(t, apiservertest.Options{ExtraFlags: []string{"--authorization-mode=Node,RBAC"}}) // --anonymous-auth=true
 	anon := httpClient(inst)
 
 	t.Run("anonymous healthz", func(t *testing.T) {
@@ -124,14 +126,17 @@ func TestIntegrationAuthentication(t *testing.T) {
 		}
 	})
 	t.Run("bearer token", func(t *testing.T) {
-		rep := do(t, anon, "GET", inst.URL+"/api/v1/namespaces", "", nil, "Authorization", "Bearer "+apiservertest.Token)
-		if rep.code != http.StatusOK || !bytes.Contains(rep.body, []byte(`"kind":"NamespaceList"`)) {
-			t.Errorf("GET /api/v1/namespaces with the token file's token: HTTP %d\n%s", rep.code, rep.body)
+		// token-user holds what RBAC gives every authenticated user
+		// (discovery), nothing more.
+		rep := do(t, anon, "GET", inst.URL+"/apis", "", nil, "Authorization", "Bearer "+apiservertest.Token)
+		if rep.code != http.StatusOK || !bytes.Contains(rep.body, []byte(`"APIGroupList"`)) {
+			t.Errorf("GET /apis with the token file's token: HTTP %d\n%s", rep.code, rep.body)
 		}
 		rep = do(t, anon, "POST", inst.URL+"/api/v1/namespaces/default/configmaps", "",
 			[]byte(`{"metadata":{"name":"by-token"}}`), "Authorization", "Bearer "+apiservertest.Token)
-		if rep.code != http.StatusCreated {
-			t.Errorf("POST configmap with the token: HTTP %d, want 201\n%s", rep.code, rep.body)
+		st := wantStatus(t, "POST configmap with the token", rep, http.StatusForbidden, metav1.StatusReasonForbidden)
+		if want := `User "token-user" cannot create resource "configmaps" in API group "" in the namespace "default"`; !strings.Contains(st.Message, want) {
+			t.Errorf("403 message %q, want %q", st.Message, want)
 		}
 	})
 	t.Run("admin certificate", func(t *testing.T) {
@@ -140,16 +145,18 @@ func TestIntegrationAuthentication(t *testing.T) {
 			t.Errorf("GET /api/v1/pods with the admin certificate: HTTP %d\n%s", rep.code, rep.body)
 		}
 	})
-	t.Run("no anonymous", func(t *testing.T) {
-		strict := apiservertest.Start(t, apiservertest.Options{ExtraFlags: []string{"--anonymous-auth=false"}})
-		c := httpClient(strict)
-		for _, p := range []string{"/api/v1/pods", "/api", "/healthz"} {
-			rep := do(t, c, "GET", strict.URL+p, "", nil)
-			wantStatus(t, "no credentials GET "+p, rep, http.StatusUnauthorized, metav1.StatusReasonUnauthorized)
-		}
-		rep := do(t, c, "GET", strict.URL+"/api/v1/pods", "", nil, "Authorization", "Bearer "+apiservertest.Token)
-		if rep.code != http.StatusOK {
-			t.Errorf("token without anonymous auth: HTTP %d\n%s", rep.code, rep.body)
+	t.Run("AlwaysAllow: no anonymous", func(t *testing.T) {
+		for _, flags := range [][]string{nil, {"--anonymous-auth=false", "--authorization-mode=RBAC"}} {
+			strict := apiservertest.Start(t, apiservertest.Options{ExtraFlags: flags})
+			c := httpClient(strict)
+			for _, p := range []string{"/api/v1/pods", "/api", "/healthz"} {
+				rep := do(t, c, "GET", strict.URL+p, "", nil)
+				wantStatus(t, fmt.Sprintf("%v: no credentials GET %s", flags, p), rep, http.StatusUnauthorized, metav1.StatusReasonUnauthorized)
+			}
+			rep := do(t, c, "GET", strict.URL+"/apis", "", nil, "Authorization", "Bearer "+apiservertest.Token)
+			if rep.code != http.StatusOK {
+				t.Errorf("%v: token without anonymous auth: HTTP %d\n%s", flags, rep.code, rep.body)
+			}
 		}
 	})
 }

@@ -95,7 +95,8 @@ func New(opts *Options, log *slog.Logger) (*Server, error) {
 	h = filters.WithAuthorization(h, authorizer, log)
 	h = filters.WithMaxInFlight(h, opts.MaxRequestsInflight, opts.MaxMutatingRequestsInflight)
 	h = filters.WithRequestLog(h, log)
-	h = filters.WithAuthentication(h, authentication.request, opts.AnonymousAuth, log)
+	h = filters.WithImpersonation(h, authorizer, log)
+	h = filters.WithAuthentication(h, authentication.request, anonymousAuth(opts), log)
 	h = filters.WithRequestInfo(h)
 	h = filters.WithPanicRecovery(h, log)
 	s.handler = h
