@@ -253,6 +253,10 @@ func TestControllerManager(t *testing.T) {
 		streamingCases(t, m.with(t))
 	})
 
+	t.Run("who may do what: RBAC, the Node authorizer, service-account tokens", func(t *testing.T) {
+		authzCases(t, m.with(t))
+	})
+
 	t.Run("a stopped worker goes NotReady, is tainted, its pods evicted; back, untainted", func(t *testing.T) {
 		m := m.with(t)
 		ns := m.namespace("e2e-evict")
