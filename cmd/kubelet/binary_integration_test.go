@@ -29,7 +29,8 @@ func freePort(t *testing.T) int {
 }
 
 // TestIntegrationBinary runs the kubelet binary in standalone mode (no
-// --kubeconfig) against a private containerd: it starts a static pod and
+// --kubeconfig; so, as upstream, without webhook authentication and
+// authorization) against a private containerd: it starts a static pod and
 // exits cleanly on SIGTERM, leaving the pod running.
 func TestIntegrationBinary(t *testing.T) {
 	t.Cleanup(func() { containerdtest.RemoveCgroups("kinc-bin-test") }) // after containerd stopped (LIFO)
@@ -63,7 +64,8 @@ kind: KubeletConfiguration
 address: 127.0.0.1
 port: %d
 healthzPort: 0
-authentication: {x509: {clientCAFile: %s}}
+authentication: {x509: {clientCAFile: %s}, webhook: {enabled: false}}
+authorization: {mode: AlwaysAllow}
 staticPodPath: %s
 podLogsDir: %s
 cgroupRoot: /kinc-bin-test
