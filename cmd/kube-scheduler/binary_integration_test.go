@@ -18,6 +18,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/kinc-dev/kinc/pkg/apiserver/apiservertest"
 	st "github.com/kinc-dev/kinc/pkg/scheduler/schedulertest"
@@ -188,5 +189,61 @@ func TestIntegrationLeaderCrash(t *testing.T) {
 	t.Logf("standby bound a pod %v after the leader was killed (lease 4s)", time.Since(killed))
 	if !strings.Contains(standby.log(), "became leader") {
 		t.Fatal("the standby did not log leadership")
+	}
+}
+
+// TestIntegrationDelegatedAuth runs the binary with kubeadm's flags (no
+// --client-ca-file) on an apiserver with Node,RBAC: the health checks are
+// open, anonymous /metrics is upstream's 403, a forged token is 401, and the
+// admin's client certificate, verified against the client CA the
+// apiserver publishes in kube-system/extension-apiserver-authentication,
+// reads /metrics (system:masters).
+func TestIntegrationDelegatedAuth(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test: builds the binary, starts etcd and kube-apiserver")
+	}
+	inst := apiservertest.Start(t, apiservertest.Options{ExtraFlags: []string{"--authorization-mode=Node,RBAC"}})
+	bin := buildBinary(t)
+	port := freePort(t)
+	startBinary(t, bin, inst, port)
+	adminTLS, err := rest.TLSConfigFor(inst.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	adminTLS.RootCAs, adminTLS.InsecureSkipVerify = nil, true
+	get := func(tlsCfg *tls.Config, path, token string) (int, string) {
+		req, _ := http.NewRequest("GET", fmt.Sprintf("https://127.0.0.1:%d%s", port, path), nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := (&http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: tlsCfg}}).Do(req)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	anonymous := &tls.Config{InsecureSkipVerify: true}
+	if err := wait.PollUntilContextTimeout(context.Background(), 200*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		code, _ := get(anonymous, "/healthz", "")
+		return code == http.StatusOK, nil
+	}); err != nil {
+		t.Fatal("/healthz never answered 200 to anonymous")
+	}
+	if code, body := get(anonymous, "/metrics", ""); code != http.StatusForbidden ||
+		!strings.Contains(body, `forbidden: User \"system:anonymous\" cannot get path \"/metrics\"`) {
+		t.Errorf("anonymous /metrics: %d %s", code, body)
+	}
+	if code, body := get(anonymous, "/healthz", "forged"); code != http.StatusUnauthorized {
+		t.Errorf("forged token: %d %s", code, body)
+	}
+	// The published client CA is read at start (and every minute).
+	if err := wait.PollUntilContextTimeout(context.Background(), 200*time.Millisecond, 70*time.Second, true, func(context.Context) (bool, error) {
+		code, body := get(adminTLS, "/metrics", "")
+		return code == http.StatusOK && strings.Contains(body, "go_goroutines"), nil
+	}); err != nil {
+		code, body := get(adminTLS, "/metrics", "")
+		t.Errorf("admin /metrics: %d %.300s", code, body)
 	}
 }
