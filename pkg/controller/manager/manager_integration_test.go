@@ -223,7 +223,9 @@ func getAs(as *rest.Config, port int, path string) (int, string, error) {
 // a new namespace gets its default ServiceAccount and no kube-root-ca.crt;
 // the secure port answers /healthz with one check per running controller.
 func TestIntegrationControllersFlag(t *testing.T) {
-	inst, client := setup(t)
+	// RBAC, as kubeadm: the secure port's SubjectAccessReviews for
+	// anonymous are denied (AlwaysAllow would allow them, as upstream's).
+	inst, client := setup(t, "--authorization-mode=Node,RBAC")
 	port := freePort(t)
 	// Only the named controller: the others, on by default, are off without
 	// "*"; disabling names that are off anyway is allowed.
@@ -247,19 +249,26 @@ func TestIntegrationControllersFlag(t *testing.T) {
 	if err != nil || code != http.StatusOK || body != want {
 		t.Errorf("/healthz?verbose: %d %q %v; want 200 %q", code, body, err, want)
 	}
-	for _, path := range []string{"/livez", "/readyz", "/healthz/serviceaccount-controller"} {
+	for _, path := range []string{"/livez", "/readyz"} {
 		if code, body, err := get(port, path); err != nil || code != http.StatusOK || body != "ok" {
 			t.Errorf("%s: %d %q %v", path, code, body, err)
 		}
 	}
+	// A single check's path is not always allowed (nor in
+	// system:public-info-viewer): anonymous is refused, the admin not.
+	if code, _, err := get(port, "/healthz/serviceaccount-controller"); err != nil || code != http.StatusForbidden {
+		t.Errorf("anonymous /healthz/serviceaccount-controller: %d %v; want 403", code, err)
+	}
+	if code, body, err := getAs(inst.Config, port, "/healthz/serviceaccount-controller"); err != nil || code != http.StatusOK || body != "ok" {
+		t.Errorf("/healthz/serviceaccount-controller as the admin: %d %q %v", code, body, err)
+	}
 	// /metrics needs authorization: the admin (system:masters) is always
-	// allowed; anonymous is not (403 once the apiserver answers
-	// SubjectAccessReviews with RBAC).
+	// allowed; anonymous is not (RBAC denies its SubjectAccessReview).
 	if code, body, err := getAs(inst.Config, port, "/metrics"); err != nil || code != http.StatusOK || !strings.Contains(body, "go_goroutines") {
 		t.Errorf("/metrics as the admin: %d %v", code, err)
 	}
-	if code, body, err := get(port, "/metrics"); err != nil || code == http.StatusOK {
-		t.Errorf("anonymous /metrics: %d %q %v; want it refused", code, body, err)
+	if code, body, err := get(port, "/metrics"); err != nil || code != http.StatusForbidden {
+		t.Errorf("anonymous /metrics: %d %q %v; want 403", code, body, err)
 	}
 	if err := m.stop(t); err != nil {
 		t.Errorf("Run after cancel: %v", err)
