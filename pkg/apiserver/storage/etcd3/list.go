@@ -125,7 +125,7 @@ func (s *store) GetList(ctx context.Context, key string, opts storage.ListOption
 			}
 			lastKey = kv.Key
 			obj, err := appendItem(items, func(into runtime.Object) error {
-				return s.decode(s.storageKey(kv), kv.Value, into, kv.ModRevision)
+				return s.decodeKV(s.storageKey(kv), kv, into)
 			})
 			if err != nil {
 				return err

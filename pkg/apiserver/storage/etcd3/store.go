@@ -14,6 +14,7 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/kinc-dev/kinc/pkg/apiserver/storage"
+	"github.com/kinc-dev/kinc/pkg/apiserver/storage/value"
 )
 
 // DefaultPrefix is the default etcd key prefix (kube-apiserver's --etcd-prefix).
@@ -34,6 +35,10 @@ type Config struct {
 	Versioner storage.Versioner
 	// Clock drives TTL lease reuse; the real clock when nil.
 	Clock clock.PassiveClock
+	// Transformer turns encoded objects into the values stored in etcd and
+	// back (encryption at rest), with the etcd key as context; value.Identity
+	// when nil.
+	Transformer value.Transformer
 }
 
 // store implements storage.Interface over etcd.
@@ -44,6 +49,8 @@ type store struct {
 	versioner  storage.Versioner
 	pathPrefix string // always ends in "/"
 	leases     *leaseManager
+	// transformer applies to every value written and read, on every path.
+	transformer value.Transformer
 }
 
 var (
@@ -66,6 +73,9 @@ func New(cfg Config) (storage.Interface, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = clock.RealClock{}
 	}
+	if cfg.Transformer == nil {
+		cfg.Transformer = value.Identity{}
+	}
 	pathPrefix := path.Join("/", cfg.Prefix)
 	if !strings.HasSuffix(pathPrefix, "/") {
 		pathPrefix += "/"
@@ -77,6 +87,8 @@ func New(cfg Config) (storage.Interface, error) {
 		versioner:  cfg.Versioner,
 		pathPrefix: pathPrefix,
 		leases:     newLeaseManager(cfg.Client, cfg.Clock),
+
+		transformer: cfg.Transformer,
 	}, nil
 }
 
@@ -98,6 +110,10 @@ func (s *store) Create(ctx context.Context, key string, obj, out runtime.Object,
 	if err != nil {
 		return storage.NewInvalidObjError(key, err)
 	}
+	stored, err := s.toStorage(key, etcdKey, data)
+	if err != nil {
+		return err
+	}
 	var putOpts []clientv3.OpOption
 	if ttl > 0 {
 		id, err := s.leases.lease(ctx, int64(ttl))
@@ -108,7 +124,7 @@ func (s *store) Create(ctx context.Context, key string, obj, out runtime.Object,
 	}
 	resp, err := s.client.Txn(ctx).
 		If(clientv3.Compare(clientv3.CreateRevision(etcdKey), "=", 0)).
-		Then(clientv3.OpPut(etcdKey, string(data), putOpts...)).
+		Then(clientv3.OpPut(etcdKey, string(stored), putOpts...)).
 		Else(clientv3.OpGet(etcdKey, clientv3.WithKeysOnly())).
 		Commit()
 	if err != nil {
@@ -165,8 +181,7 @@ func (s *store) Get(ctx context.Context, key string, opts storage.GetOptions, ou
 		}
 		return storage.NewKeyNotFoundError(key, 0)
 	}
-	kv := resp.Kvs[0]
-	return s.decode(key, kv.Value, out, kv.ModRevision)
+	return s.decodeKV(key, resp.Kvs[0], out)
 }
 
 // GetCurrentResourceVersion implements storage.Interface.
@@ -214,13 +229,47 @@ func (s *store) decode(key string, data []byte, out runtime.Object, rev int64) e
 	return nil
 }
 
-// decodeNew decodes data into a new object of the resource.
-func (s *store) decodeNew(key string, data []byte, rev int64) (runtime.Object, error) {
+// decodeKV decodes the value of kv (as stored: transformed) into out.
+func (s *store) decodeKV(key string, kv *mvccpb.KeyValue, out runtime.Object) error {
+	data, _, err := s.fromStorage(key, kv.Key, kv.Value)
+	if err != nil {
+		return err
+	}
+	return s.decode(key, data, out, kv.ModRevision)
+}
+
+// decodeNewStored decodes data as stored at etcdKey (transformed) into a new
+// object of the resource.
+func (s *store) decodeNewStored(key string, etcdKey, data []byte, rev int64) (runtime.Object, error) {
+	plain, _, err := s.fromStorage(key, etcdKey, data)
+	if err != nil {
+		return nil, err
+	}
 	obj := s.newFunc()
-	if err := s.decode(key, data, obj, rev); err != nil {
+	if err := s.decode(key, plain, obj, rev); err != nil {
 		return nil, err
 	}
 	return obj, nil
+}
+
+// fromStorage returns the plaintext of data stored at etcdKey, and whether
+// writing it again would store it differently (another key or provider).
+// Data no provider reads is an internal error naming the key.
+func (s *store) fromStorage(key string, etcdKey, data []byte) ([]byte, bool, error) {
+	plain, stale, err := s.transformer.TransformFromStorage(data, etcdKey)
+	if err != nil {
+		return nil, false, storage.NewInvalidObjError(key, fmt.Errorf("unable to transform key %q: %w", etcdKey, err))
+	}
+	return plain, stale, nil
+}
+
+// toStorage returns what to store at etcdKey for the encoded object data.
+func (s *store) toStorage(key, etcdKey string, data []byte) ([]byte, error) {
+	stored, err := s.transformer.TransformToStorage(data, []byte(etcdKey))
+	if err != nil {
+		return nil, storage.NewInvalidObjError(key, fmt.Errorf("unable to transform key %q: %w", etcdKey, err))
+	}
+	return stored, nil
 }
 
 // storageKey turns an etcd key back into a storage key, for error messages.

@@ -15,8 +15,9 @@ import (
 // objState is what a read-modify-write knows about the key it works on.
 type objState struct {
 	obj    runtime.Object // decoded, resourceVersion set; zero value when !exists
-	data   []byte
-	rev    int64 // ModRevision; 0 when !exists
+	data   []byte         // plaintext (encoded object, not as stored)
+	stale  bool           // data is stored the way the transformer no longer writes
+	rev    int64          // ModRevision; 0 when !exists
 	lease  clientv3.LeaseID
 	exists bool
 }
@@ -28,11 +29,16 @@ func (s *store) state(key string, kvs []*mvccpb.KeyValue) (*objState, error) {
 		return &objState{obj: s.newFunc()}, nil
 	}
 	kv := kvs[0]
-	obj, err := s.decodeNew(key, kv.Value, kv.ModRevision)
+	data, stale, err := s.fromStorage(key, kv.Key, kv.Value)
 	if err != nil {
 		return nil, err
 	}
-	return &objState{obj: obj, data: kv.Value, rev: kv.ModRevision, lease: clientv3.LeaseID(kv.Lease), exists: true}, nil
+	obj := s.newFunc()
+	if err := s.decode(key, data, obj, kv.ModRevision); err != nil {
+		return nil, err
+	}
+	return &objState{obj: obj, data: data, stale: stale, rev: kv.ModRevision, lease: clientv3.LeaseID(kv.Lease),
+		exists: true}, nil
 }
 
 func (s *store) readState(ctx context.Context, key, etcdKey string) (*objState, error) {
@@ -72,9 +78,15 @@ func (s *store) GuaranteedUpdate(ctx context.Context, key string, dest runtime.O
 		if err != nil {
 			return storage.NewInvalidObjError(key, err)
 		}
-		if st.exists && bytes.Equal(data, st.data) {
+		if st.exists && !st.stale && bytes.Equal(data, st.data) {
 			// Nothing changed: do not write (and do not bump the revision).
+			// Stale data is written again, so an update re-encrypts it with
+			// the current key, as upstream.
 			return s.decode(key, st.data, dest, st.rev)
+		}
+		stored, err := s.toStorage(key, etcdKey, data)
+		if err != nil {
+			return err
 		}
 		var putOpts []clientv3.OpOption
 		if st.lease != 0 {
@@ -82,7 +94,7 @@ func (s *store) GuaranteedUpdate(ctx context.Context, key string, dest runtime.O
 		}
 		resp, err := s.client.Txn(ctx).
 			If(clientv3.Compare(clientv3.ModRevision(etcdKey), "=", st.rev)).
-			Then(clientv3.OpPut(etcdKey, string(data), putOpts...)).
+			Then(clientv3.OpPut(etcdKey, string(stored), putOpts...)).
 			Else(clientv3.OpGet(etcdKey)).
 			Commit()
 		if err != nil {

@@ -142,7 +142,7 @@ func (w *etcdWatcher) sendInitialState(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("watch %s: list initial state: %w", w.key, err)
 	}
 	for _, kv := range resp.Kvs {
-		obj, err := w.store.decodeNew(w.store.storageKey(kv), kv.Value, kv.ModRevision)
+		obj, err := w.store.decodeNewStored(w.store.storageKey(kv), kv.Key, kv.Value, kv.ModRevision)
 		if err != nil {
 			return 0, err
 		}
@@ -164,7 +164,7 @@ func (w *etcdWatcher) convert(e *clientv3.Event) (*watch.Event, error) {
 	var err error
 	key := w.store.storageKey(e.Kv)
 	if e.Type == clientv3.EventTypePut {
-		if cur, err = w.store.decodeNew(key, e.Kv.Value, e.Kv.ModRevision); err != nil {
+		if cur, err = w.store.decodeNewStored(key, e.Kv.Key, e.Kv.Value, e.Kv.ModRevision); err != nil {
 			return nil, err
 		}
 	}
@@ -172,7 +172,7 @@ func (w *etcdWatcher) convert(e *clientv3.Event) (*watch.Event, error) {
 	// selector may make the object enter or leave the watch. It is reported
 	// with the revision of this event.
 	if e.PrevKv != nil && (cur == nil || !w.pred.Empty()) {
-		if prev, err = w.store.decodeNew(key, e.PrevKv.Value, e.Kv.ModRevision); err != nil {
+		if prev, err = w.store.decodeNewStored(key, e.PrevKv.Key, e.PrevKv.Value, e.Kv.ModRevision); err != nil {
 			return nil, err
 		}
 	}
