@@ -106,15 +106,18 @@ func WithAuthorization(next http.Handler, z authz.Authorizer, log *slog.Logger) 
 			log.Error("authorization error", "path", r.URL.Path, "err", err)
 		}
 		if d == authz.Allow {
+			auditAnnotate(r.Context(), decisionAnnotation, "allow", reasonAnnotation, reason)
 			next.ServeHTTP(w, r)
 			return
 		}
 		if err != nil {
 			// As upstream: an authorizer that failed is the server's fault
 			// (500), not a decision about the user (403).
+			auditAnnotate(r.Context(), reasonAnnotation, "internal error")
 			writeStatus(w, r, apierrors.NewInternalError(fmt.Errorf("authorization failed: %w", err)))
 			return
 		}
+		auditAnnotate(r.Context(), decisionAnnotation, "forbid", reasonAnnotation, reason)
 		writeStatus(w, r, forbidden(attrs, reason))
 	})
 }

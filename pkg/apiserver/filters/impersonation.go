@@ -85,6 +85,7 @@ func WithImpersonation(next http.Handler, z authz.Authorizer, log *slog.Logger) 
 		}
 		u.Groups = withAuthenticationGroup(u.Name, u.Groups)
 		log.Debug("impersonating", "user", requestor.Name, "as", u.Name, "groups", u.Groups)
+		auditImpersonated(r.Context(), u)
 		for name := range r.Header {
 			if isImpersonationHeader(name) {
 				r.Header.Del(name)

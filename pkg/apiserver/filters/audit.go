@@ -1,0 +1,425 @@
+package filters
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+
+	authenticationv1 "k8s.io/api/authentication/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/uuid"
+	"k8s.io/utils/clock"
+	"sigs.k8s.io/yaml"
+
+	"github.com/kinc-dev/kinc/pkg/apiserver/audit"
+	"github.com/kinc-dev/kinc/pkg/apiserver/authn"
+	"github.com/kinc-dev/kinc/pkg/apiserver/authz"
+)
+
+// AuditIDHeader carries a request's audit ID, in the request (a client may
+// choose it) and in every response, as upstream.
+const AuditIDHeader = "Audit-ID"
+
+// The annotations WithAuthorization adds to audit events, as upstream.
+const (
+	decisionAnnotation = "authorization.k8s.io/decision"
+	reasonAnnotation   = "authorization.k8s.io/reason"
+)
+
+// maxAuditedBody bounds the request and error bodies the audit filter
+// keeps (the apiserver refuses larger requests anyway).
+const maxAuditedBody = 3 << 20
+
+type auditIDKey struct{}
+type auditRecordKey struct{}
+
+// AuditSink receives audit events; Write must be safe for concurrent use
+// and must not keep ev after it returns (audit.Log is one).
+type AuditSink interface {
+	Write(ev *audit.Event) error
+}
+
+// AuditIDFrom returns the audit ID of a request's context.
+func AuditIDFrom(ctx context.Context) (string, bool) {
+	id, ok := ctx.Value(auditIDKey{}).(string)
+	return id, ok
+}
+
+// WithAuditID gives every request an audit ID, the client's Audit-ID
+// header if it sent one and a new UUID otherwise, and answers it in the
+// Audit-ID response header, auditing on or off, as upstream.
+func WithAuditID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := strings.TrimSpace(r.Header.Get(AuditIDHeader))
+		if id == "" {
+			id = string(uuid.NewUUID())
+		}
+		w.Header().Set(AuditIDHeader, id)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), auditIDKey{}, id)))
+	})
+}
+
+// WithAudit records each request policy does not give LevelNone into
+// sink, as upstream's audit filter: a RequestReceived event first, a
+// ResponseStarted one when a long-running request (watch, logs, exec,
+// port-forward, proxy) sends its headers, then ResponseComplete, or Panic
+// (and the panic goes on). Bodies are recorded as JSON: the request's at
+// level Request and up for create, update and patch, the response's at
+// RequestResponse except for long-running requests; a failure's Status
+// fills responseStatus at every level. Protobuf bodies are not recorded.
+// It goes after WithAuthentication, so the policy sees the authenticated
+// user, and before WithImpersonation and WithAuthorization, which add the
+// impersonated user and the authorization decision. A nil policy or sink
+// turns auditing off.
+func WithAudit(next http.Handler, policy *audit.Policy, sink AuditSink, c clock.PassiveClock, log *slog.Logger) http.Handler {
+	if policy == nil || sink == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		info, _ := RequestInfoFrom(r.Context())
+		user, _ := UserFrom(r.Context())
+		cfg := policy.Evaluate(authz.Attributes{User: user, Verb: info.Verb, IsResourceRequest: info.IsResourceRequest,
+			Path: r.URL.Path, APIGroup: info.APIGroup, Namespace: info.Namespace, Resource: info.Resource,
+			Subresource: info.Subresource, Name: info.Name})
+		if cfg.Level == audit.LevelNone {
+			next.ServeHTTP(w, r)
+			return
+		}
+		id, _ := AuditIDFrom(r.Context())
+		rec := &auditRecord{cfg: cfg, sink: sink, clock: c, log: log, ev: audit.Event{
+			TypeMeta:                 metav1.TypeMeta{Kind: "Event", APIVersion: audit.GroupVersion},
+			Level:                    cfg.Level,
+			AuditID:                  types.UID(id),
+			RequestURI:               r.URL.RequestURI(),
+			Verb:                     info.Verb,
+			User:                     userInfo(user),
+			SourceIPs:                sourceIPs(r),
+			UserAgent:                r.UserAgent(),
+			RequestReceivedTimestamp: metav1.NewMicroTime(c.Now()),
+		}}
+		if info.IsResourceRequest {
+			rec.ev.ObjectRef = &audit.ObjectReference{Resource: info.Resource, Namespace: info.Namespace, Name: info.Name,
+				APIGroup: info.APIGroup, APIVersion: info.APIVersion, Subresource: info.Subresource}
+			if !cfg.Level.Less(audit.LevelRequest) {
+				switch info.Verb {
+				case "create", "update", "patch":
+					rec.recordRequestBody(r)
+				}
+			}
+		}
+		rec.emit(audit.StageRequestReceived)
+
+		longRunning := isLongRunning(info)
+		aw := &auditWriter{ResponseWriter: w, rec: rec, longRunning: longRunning}
+		defer func() {
+			if p := recover(); p != nil {
+				rec.mu.Lock()
+				rec.ev.ResponseStatus = &metav1.Status{Code: http.StatusInternalServerError, Status: metav1.StatusFailure,
+					Reason: metav1.StatusReasonInternalError, Message: fmt.Sprintf("APIServer panic'd: %v", p)}
+				rec.mu.Unlock()
+				rec.emit(audit.StagePanic)
+				panic(p)
+			}
+			rec.mu.Lock()
+			if rec.ev.ResponseStatus == nil {
+				// Nothing was written: upstream fakes a success.
+				rec.ev.ResponseStatus = &metav1.Status{Code: http.StatusOK, Status: metav1.StatusSuccess, Message: "Connection closed early"}
+				if longRunning {
+					rec.emitLocked(audit.StageResponseStarted)
+				}
+			}
+			aw.recordResponseBody()
+			rec.emitLocked(audit.StageResponseComplete)
+			rec.mu.Unlock()
+		}()
+		next.ServeHTTP(aw, r.WithContext(context.WithValue(r.Context(), auditRecordKey{}, rec)))
+	})
+}
+
+// auditRecord is a request's event while it is served; the filters after
+// WithAudit annotate it through the request context.
+type auditRecord struct {
+	cfg   audit.RequestConfig
+	sink  AuditSink
+	clock clock.PassiveClock
+	log   *slog.Logger
+
+	mu sync.Mutex
+	ev audit.Event
+}
+
+func (a *auditRecord) emit(s audit.Stage) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.emitLocked(s)
+}
+
+func (a *auditRecord) emitLocked(s audit.Stage) {
+	if a.cfg.Omits(s) {
+		return
+	}
+	a.ev.Stage = s
+	a.ev.StageTimestamp = metav1.NewMicroTime(a.clock.Now())
+	if err := a.sink.Write(&a.ev); err != nil {
+		a.log.Error("audit event lost", "auditID", a.ev.AuditID, "stage", s, "err", err)
+	}
+}
+
+// recordRequestBody keeps a JSON (or apply YAML) request body as the
+// requestObject and names the object in objectRef from its metadata, as
+// upstream does with the decoded object. The handler reads the same bytes.
+func (a *auditRecord) recordRequestBody(r *http.Request) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxAuditedBody))
+	rest := r.Body
+	r.Body = readCloser{io.MultiReader(bytes.NewReader(body), rest), rest}
+	if err != nil || len(body) == maxAuditedBody {
+		return
+	}
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch mt {
+	case "", "application/json", "application/merge-patch+json", "application/json-patch+json", "application/strategic-merge-patch+json":
+	case "application/apply-patch+yaml", "application/yaml":
+		if body, err = yaml.YAMLToJSON(body); err != nil {
+			return
+		}
+	default:
+		return // protobuf and the like
+	}
+	if !json.Valid(body) {
+		return
+	}
+	var obj struct {
+		Metadata struct {
+			Name, Namespace, ResourceVersion string
+			UID                              types.UID
+		}
+	}
+	if json.Unmarshal(body, &obj) == nil {
+		ref, m := a.ev.ObjectRef, obj.Metadata
+		ref.Name = cmpOr(ref.Name, m.Name)
+		ref.Namespace = cmpOr(ref.Namespace, m.Namespace)
+		ref.UID = cmpOr(ref.UID, m.UID)
+		ref.ResourceVersion = cmpOr(ref.ResourceVersion, m.ResourceVersion)
+	}
+	if a.cfg.OmitManagedFields {
+		body = withoutManagedFields(body)
+	}
+	a.ev.RequestObject = json.RawMessage(body)
+}
+
+func cmpOr[T ~string](a, b T) T {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
+
+// auditWriter sees the response: its code, and the body when it is kept.
+type auditWriter struct {
+	http.ResponseWriter
+	rec         *auditRecord
+	longRunning bool
+
+	once    sync.Once
+	keep    bool // buffer the body
+	full    bool // the whole body is wanted (RequestResponse)
+	body    bytes.Buffer
+	tooLong bool
+}
+
+func (w *auditWriter) started(code int) {
+	w.once.Do(func() {
+		w.rec.mu.Lock()
+		defer w.rec.mu.Unlock()
+		w.rec.ev.ResponseStatus = &metav1.Status{Code: int32(code)}
+		if w.longRunning {
+			w.rec.emitLocked(audit.StageResponseStarted)
+			return
+		}
+		mt, _, _ := mime.ParseMediaType(w.Header().Get("Content-Type"))
+		w.full = !w.rec.cfg.Level.Less(audit.LevelRequestResponse)
+		w.keep = mt == "application/json" && (w.full || code >= 400)
+	})
+}
+
+func (w *auditWriter) WriteHeader(code int) {
+	w.started(code)
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *auditWriter) Write(p []byte) (int, error) {
+	w.started(http.StatusOK)
+	if w.keep && !w.tooLong {
+		if !w.full && w.body.Len()+len(p) > maxAuditedBody {
+			w.tooLong = true
+		} else {
+			w.body.Write(p)
+		}
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+// recordResponseBody fills responseStatus from a Status body and, at
+// RequestResponse, responseObject; rec.mu is held.
+func (w *auditWriter) recordResponseBody() {
+	if !w.keep || w.tooLong || !json.Valid(w.body.Bytes()) {
+		return
+	}
+	body := w.body.Bytes()
+	var st metav1.Status
+	if json.Unmarshal(body, &st) == nil && st.Kind == "Status" {
+		w.rec.ev.ResponseStatus = &metav1.Status{Status: st.Status, Message: st.Message, Reason: st.Reason,
+			Details: st.Details, Code: st.Code}
+	}
+	if w.full {
+		if w.rec.cfg.OmitManagedFields {
+			body = withoutManagedFields(body)
+		}
+		w.rec.ev.ResponseObject = json.RawMessage(bytes.Clone(body))
+	}
+}
+
+func (w *auditWriter) Flush() {
+	w.started(http.StatusOK)
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Hijack hands the connection to an upgraded protocol (exec, attach,
+// port-forward): the response started with 101.
+func (w *auditWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	h, ok := w.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, fmt.Errorf("the response writer %T cannot be hijacked", w.ResponseWriter)
+	}
+	w.started(http.StatusSwitchingProtocols)
+	return h.Hijack()
+}
+
+// Unwrap gives http.ResponseController the writer underneath.
+func (w *auditWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// withoutManagedFields drops metadata.managedFields from an object, or
+// from each item of a list; other JSON is returned as is.
+func withoutManagedFields(body []byte) []byte {
+	var obj map[string]any
+	if json.Unmarshal(body, &obj) != nil {
+		return body
+	}
+	strip := func(o any) bool {
+		m, _ := o.(map[string]any)
+		md, _ := m["metadata"].(map[string]any)
+		if _, ok := md["managedFields"]; ok {
+			delete(md, "managedFields")
+			return true
+		}
+		return false
+	}
+	changed := strip(obj)
+	if items, ok := obj["items"].([]any); ok {
+		for _, it := range items {
+			changed = strip(it) || changed
+		}
+	}
+	if !changed {
+		return body
+	}
+	out, err := json.Marshal(obj)
+	if err != nil {
+		return body
+	}
+	return out
+}
+
+func auditRecordFrom(ctx context.Context) *auditRecord {
+	rec, _ := ctx.Value(auditRecordKey{}).(*auditRecord)
+	return rec
+}
+
+// auditAnnotate adds annotations (key, value pairs) to the request's audit
+// event, if it is audited.
+func auditAnnotate(ctx context.Context, kv ...string) {
+	rec := auditRecordFrom(ctx)
+	if rec == nil {
+		return
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if rec.ev.Annotations == nil {
+		rec.ev.Annotations = map[string]string{}
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		rec.ev.Annotations[kv[i]] = kv[i+1]
+	}
+}
+
+// auditImpersonated records the user a request impersonates.
+func auditImpersonated(ctx context.Context, u *authn.User) {
+	rec := auditRecordFrom(ctx)
+	if rec == nil {
+		return
+	}
+	ui := userInfo(u)
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	rec.ev.ImpersonatedUser = &ui
+}
+
+func userInfo(u *authn.User) authenticationv1.UserInfo {
+	if u == nil {
+		return authenticationv1.UserInfo{}
+	}
+	ui := authenticationv1.UserInfo{Username: u.Name, UID: u.UID, Groups: u.Groups}
+	if len(u.Extra) > 0 {
+		ui.Extra = make(map[string]authenticationv1.ExtraValue, len(u.Extra))
+		for k, v := range u.Extra {
+			ui.Extra[k] = v
+		}
+	}
+	return ui
+}
+
+// sourceIPs lists the client's addresses as upstream: X-Forwarded-For,
+// else X-Real-Ip, then the connection's peer unless it is already last.
+func sourceIPs(r *http.Request) []string {
+	var ips []string
+	for _, h := range r.Header.Values("X-Forwarded-For") {
+		for _, p := range strings.Split(h, ",") {
+			if ip := net.ParseIP(strings.TrimSpace(p)); ip != nil {
+				ips = append(ips, ip.String())
+			}
+		}
+	}
+	if len(ips) == 0 {
+		if ip := net.ParseIP(strings.TrimSpace(r.Header.Get("X-Real-Ip"))); ip != nil {
+			ips = append(ips, ip.String())
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	if ip := net.ParseIP(host); ip != nil && (len(ips) == 0 || ips[len(ips)-1] != ip.String()) {
+		ips = append(ips, ip.String())
+	}
+	return ips
+}
