@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/utils/clock"
 
+	"github.com/kinc-dev/kinc/pkg/apiserver/encryption"
 	"github.com/kinc-dev/kinc/pkg/apiserver/handlers"
 	"github.com/kinc-dev/kinc/pkg/apiserver/printers"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry"
@@ -85,6 +86,12 @@ func newStoreSet(opts *Options, etcd *clientv3.Client, clk clock.WithTicker, aut
 		return nil, err
 	}
 	set.descriptors = resources(deps)
+	var encrypt *encryption.Transformers // nil: identity
+	if opts.EncryptionProviderConfig != "" {
+		if encrypt, err = encryption.Load(opts.EncryptionProviderConfig); err != nil {
+			return nil, fmt.Errorf("--encryption-provider-config: %w", err)
+		}
+	}
 	cacheAttrs := sharedCacheAttrs(set.descriptors)
 	for i := range set.descriptors {
 		d := &set.descriptors[i]
@@ -102,7 +109,8 @@ func newStoreSet(opts *Options, etcd *clientv3.Client, clk clock.WithTicker, aut
 			store = generic.NewConvertingStorage(shared.Storage, *conv, attrsOf(d))
 		} else {
 			raw, err := etcd3.New(etcd3.Config{Client: etcd, Codec: storageCodec(d.GVK.GroupVersion()),
-				NewFunc: d.NewFunc, Prefix: opts.EtcdPrefix, Clock: clk})
+				NewFunc: d.NewFunc, Prefix: opts.EtcdPrefix, Clock: clk,
+				Transformer: encrypt.For(schema.GroupResource{Group: d.GVK.Group, Resource: d.Name})})
 			if err != nil {
 				set.stop()
 				return nil, fmt.Errorf("storage for %s: %w", d.Name, err)
