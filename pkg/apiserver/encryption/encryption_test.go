@@ -147,3 +147,38 @@ func TestLoadErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestGenerateConfig(t *testing.T) {
+	for _, provider := range []string{"", ProviderAESCBC, ProviderAESGCM, ProviderSecretbox} {
+		data, err := GenerateConfig(provider, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts, err := Load(write(t, string(data)))
+		if err != nil {
+			t.Fatalf("%s: load what was generated: %v\n%s", provider, err, data)
+		}
+		want := "k8s:enc:" + provider + ":v1:key1:"
+		if provider == "" {
+			want = PrefixAESCBC + "key1:"
+		}
+		stored, err := ts.For(secrets).TransformToStorage([]byte("k8s\x00x"), nil)
+		if err != nil || !bytes.HasPrefix(stored, []byte(want)) {
+			t.Fatalf("%s: stored %q, %v", provider, stored, err)
+		}
+		if _, _, err := ts.For(secrets).TransformFromStorage([]byte("k8s\x00plain"), nil); err != nil {
+			t.Fatalf("%s: plaintext does not read: %v", provider, err)
+		}
+	}
+	a, _ := GenerateConfig("", []string{"secrets", "configmaps"})
+	b, _ := GenerateConfig("", []string{"secrets", "configmaps"})
+	if bytes.Equal(a, b) {
+		t.Fatal("two generated configurations share their key")
+	}
+	if err := CheckGenerated("kms", nil); err == nil {
+		t.Fatal("kms accepted")
+	}
+	if err := CheckGenerated("", []string{"*"}); err == nil || !strings.Contains(err.Error(), "use '*.'") {
+		t.Fatalf("err = %v", err)
+	}
+}
