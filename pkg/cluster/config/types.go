@@ -28,6 +28,23 @@ type Cluster struct {
 	ContainerdConfigPatches []string `json:"containerdConfigPatches,omitempty"`
 	// ContainerdConfigPatchesJSON6902 is not supported: an error.
 	ContainerdConfigPatchesJSON6902 []string `json:"containerdConfigPatchesJSON6902,omitempty"`
+
+	// EncryptionAtRest is a kinc extension (apiVersion kinc.dev/v1alpha4
+	// only; kind has no such field): when set, kinc generates a key and an
+	// EncryptionConfiguration into the control plane's
+	// /etc/kubernetes/pki/encryption-config.yaml and runs the apiserver with
+	// --encryption-provider-config pointing at it.
+	EncryptionAtRest *EncryptionAtRest `json:"encryptionAtRest,omitempty"`
+}
+
+// EncryptionAtRest chooses how kinc encrypts resources in etcd.
+type EncryptionAtRest struct {
+	// Provider is aescbc (default), aesgcm or secretbox.
+	Provider string `json:"provider,omitempty"`
+	// Resources are the resources encrypted, named as in an
+	// EncryptionConfiguration ("secrets", "*.apps", "*.*"…); default
+	// secrets.
+	Resources []string `json:"resources,omitempty"`
 }
 
 // Node is one node container.

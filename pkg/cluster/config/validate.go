@@ -11,6 +11,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/kinc-dev/kinc/pkg/apiserver/encryption"
 	"github.com/kinc-dev/kinc/pkg/cluster/internal/tomlpatch"
 )
 
@@ -55,12 +56,43 @@ func Validate(c *Cluster) error {
 	if _, err := ParsePatches(c.KubeadmConfigPatches); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, validateEncryptionAtRest(c)...)
 	for i, p := range c.ContainerdConfigPatches {
 		if _, err := tomlpatch.Parse(p); err != nil {
 			add("containerdConfigPatches[%d]: %w", i, err)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// validateEncryptionAtRest checks the kinc extension: on kinc's apiVersion
+// only, a provider and resources an EncryptionConfiguration accepts, and no
+// --encryption-provider-config of the user's besides.
+func validateEncryptionAtRest(c *Cluster) []error {
+	e := c.EncryptionAtRest
+	if e == nil {
+		return nil
+	}
+	var errs []error
+	if c.APIVersion != APIVersion {
+		errs = append(errs, fmt.Errorf("encryptionAtRest: a kinc extension of kind's format: it needs apiVersion %s", APIVersion))
+	}
+	if err := encryption.CheckGenerated(e.Provider, e.Resources); err != nil {
+		errs = append(errs, fmt.Errorf("encryptionAtRest: %w", err))
+	}
+	docs := append([]string(nil), c.KubeadmConfigPatches...)
+	for i := range c.Nodes {
+		docs = append(docs, c.Nodes[i].KubeadmConfigPatches...)
+	}
+	for _, doc := range docs {
+		if p, err := ParsePatches([]string{doc}); err == nil {
+			if _, ok := p.APIServerArgs["encryption-provider-config"]; ok {
+				errs = append(errs, errors.New("encryptionAtRest: kinc writes --encryption-provider-config itself: drop it from the apiServer extraArgs, or drop encryptionAtRest"))
+				break
+			}
+		}
+	}
+	return errs
 }
 
 func unsupported(c *Cluster) []error {
