@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/kinc-dev/kinc/pkg/apiserver/audit"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry/core/pod"
 )
 
@@ -93,6 +94,17 @@ type Options struct {
 	DefaultUnreachableTolerationSeconds int64
 
 	Profiling bool
+
+	// AuditPolicyFile is the audit.k8s.io/v1 Policy; without it (or
+	// without AuditLogPath) nothing is audited, as upstream.
+	AuditPolicyFile string
+	// AuditLogPath ("-" for standard output) and the rotation and format
+	// of the audit log.
+	AuditLogPath       string
+	AuditLogMaxAge     int
+	AuditLogMaxBackups int
+	AuditLogMaxSize    int
+	AuditLogFormat     string
 }
 
 // NewOptions returns the defaults.
@@ -109,6 +121,7 @@ func NewOptions() *Options {
 		MaxRequestsInflight:         400,
 		MaxMutatingRequestsInflight: 200,
 		Profiling:                   true,
+		AuditLogFormat:              audit.FormatJSON,
 
 		DefaultNotReadyTolerationSeconds:    pod.DefaultTolerationSeconds,
 		DefaultUnreachableTolerationSeconds: pod.DefaultTolerationSeconds,
@@ -160,6 +173,12 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.Int64Var(&o.DefaultNotReadyTolerationSeconds, "default-not-ready-toleration-seconds", o.DefaultNotReadyTolerationSeconds, "Indicates the tolerationSeconds of the toleration for notReady:NoExecute that is added by default to every pod that does not already have such a toleration.")
 	fs.Int64Var(&o.DefaultUnreachableTolerationSeconds, "default-unreachable-toleration-seconds", o.DefaultUnreachableTolerationSeconds, "Indicates the tolerationSeconds of the toleration for unreachable:NoExecute that is added by default to every pod that does not already have such a toleration.")
 	fs.BoolVar(&o.Profiling, "profiling", o.Profiling, "Enable profiling via web interface host:port/debug/pprof/")
+	fs.StringVar(&o.AuditPolicyFile, "audit-policy-file", o.AuditPolicyFile, "Path to the file that defines the audit policy configuration.")
+	fs.StringVar(&o.AuditLogPath, "audit-log-path", o.AuditLogPath, "If set, all requests coming to the apiserver will be logged to this file.  '-' means standard out.")
+	fs.IntVar(&o.AuditLogMaxAge, "audit-log-maxage", o.AuditLogMaxAge, "The maximum number of days to retain old audit log files based on the timestamp encoded in their filename.")
+	fs.IntVar(&o.AuditLogMaxBackups, "audit-log-maxbackup", o.AuditLogMaxBackups, "The maximum number of old audit log files to retain. Setting a value of 0 will mean there's no restriction on the number of files.")
+	fs.IntVar(&o.AuditLogMaxSize, "audit-log-maxsize", o.AuditLogMaxSize, "The maximum size in megabytes of the audit log file before it gets rotated.")
+	fs.StringVar(&o.AuditLogFormat, "audit-log-format", o.AuditLogFormat, "Format of saved audits. Known formats are: json (legacy is not supported by kinc).")
 }
 
 // Validate reports every problem of the options at once.
@@ -192,5 +211,13 @@ func (o *Options) Validate() error {
 	if o.MaxRequestsInflight < 0 || o.MaxMutatingRequestsInflight < 0 {
 		errs = append(errs, errors.New("in-flight limits must not be negative"))
 	}
+	if err := o.auditLogOptions().Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
+}
+
+func (o *Options) auditLogOptions() audit.LogOptions {
+	return audit.LogOptions{Path: o.AuditLogPath, MaxAge: o.AuditLogMaxAge, MaxBackups: o.AuditLogMaxBackups,
+		MaxSize: o.AuditLogMaxSize, Format: o.AuditLogFormat}
 }
