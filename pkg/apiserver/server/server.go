@@ -91,13 +91,21 @@ func New(opts *Options, log *slog.Logger) (*Server, error) {
 		s.Close()
 		return nil, fmt.Errorf("building the OpenAPI documents: %w", err)
 	}
+	auditing, err := newAuditing(opts, s.clock, log)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.stopFunc = append(s.stopFunc, auditing.close)
 	var h http.Handler = mux
 	h = filters.WithAuthorization(h, authorizer, log)
 	h = filters.WithMaxInFlight(h, opts.MaxRequestsInflight, opts.MaxMutatingRequestsInflight)
 	h = filters.WithRequestLog(h, log)
 	h = filters.WithImpersonation(h, authorizer, log)
+	h = filters.WithAudit(h, auditing.policy, auditing.sink(), s.clock, log)
 	h = filters.WithAuthentication(h, authentication.request, anonymousAuth(opts), log)
 	h = filters.WithRequestInfo(h)
+	h = filters.WithAuditID(h)
 	h = filters.WithPanicRecovery(h, log)
 	s.handler = h
 	return s, nil
