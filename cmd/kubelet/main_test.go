@@ -53,8 +53,8 @@ func TestRunRejectsBadInput(t *testing.T) {
 		{"missing config", []string{"--config", filepath.Join(dir, "absent.yaml")}, "no such file"},
 		{"bad taint", []string{"--config", good, "--register-with-taints", "a=b"}, "has no effect"},
 		{"bad node ip", []string{"--config", good, "--node-ip", "not-an-ip"}, "invalid IP"},
-		{"tls bootstrap", []string{"--config", good, "--kubeconfig", filepath.Join(dir, "kubelet.conf"), "--bootstrap-kubeconfig", bootstrap,
-			"--node-ip", "127.0.0.1"}, "TLS bootstrapping (--bootstrap-kubeconfig) is not implemented"},
+		{"empty bootstrap kubeconfig", []string{"--config", good, "--kubeconfig", filepath.Join(dir, "kubelet.conf"), "--bootstrap-kubeconfig", bootstrap,
+			"--node-ip", "127.0.0.1"}, "TLS bootstrap: load bootstrap kubeconfig"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -17,6 +17,7 @@ type Options struct {
 	ConfigFile               string
 	Kubeconfig               string
 	BootstrapKubeconfig      string
+	CertDirectory            string
 	ContainerRuntimeEndpoint string
 	NodeIP                   string
 	NodeLabels               map[string]string
@@ -28,7 +29,7 @@ type Options struct {
 // NewOptions returns the defaults.
 func NewOptions() *Options {
 	return &Options{ContainerRuntimeEndpoint: "unix:///run/containerd/containerd.sock", RootDir: "/var/lib/kubelet",
-		NodeLabels: map[string]string{}}
+		CertDirectory: "/var/lib/kubelet/pki", NodeLabels: map[string]string{}}
 }
 
 // AddFlags registers the flags on fs; -v/--v, --version and --help are
@@ -36,7 +37,8 @@ func NewOptions() *Options {
 func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.ConfigFile, "config", o.ConfigFile, "The kubelet's KubeletConfiguration file.")
 	fs.StringVar(&o.Kubeconfig, "kubeconfig", o.Kubeconfig, "Path to a kubeconfig file for the apiserver. Without it the kubelet runs static pods only (standalone mode).")
-	fs.StringVar(&o.BootstrapKubeconfig, "bootstrap-kubeconfig", o.BootstrapKubeconfig, "Path to a bootstrap kubeconfig. Used only when --kubeconfig does not exist; TLS bootstrapping is not implemented, so the kubelet then exits with an error saying so.")
+	fs.StringVar(&o.BootstrapKubeconfig, "bootstrap-kubeconfig", o.BootstrapKubeconfig, "Path to a kubeconfig used to request the kubelet's client certificate (a CertificateSigningRequest) when --kubeconfig does not exist or its certificate is expired or unreadable; --kubeconfig is then written to use it.")
+	fs.StringVar(&o.CertDirectory, "cert-dir", o.CertDirectory, "Directory of the kubelet's client certificates (kubelet-client-current.pem).")
 	fs.StringVar(&o.ContainerRuntimeEndpoint, "container-runtime-endpoint", o.ContainerRuntimeEndpoint, "The CRI endpoint (unix:///path).")
 	fs.StringVar(&o.NodeIP, "node-ip", o.NodeIP, "Comma-separated IP addresses of the node. Default: the address the hostname resolves to, else the first non-loopback address.")
 	fs.StringToStringVar(&o.NodeLabels, "node-labels", o.NodeLabels, "Labels to add when registering the node (key=value,…).")
@@ -68,21 +70,16 @@ func (o *Options) LoadConfig() (*kubeletconfig.KubeletConfiguration, error) {
 	return kubeletconfig.Load(o.ConfigFile)
 }
 
-// KubeconfigPath returns the kubeconfig to use ("" in standalone mode). A
+// KubeconfigPath returns the kubeconfig to use ("" in standalone mode),
+// after the TLS bootstrap has run when --bootstrap-kubeconfig is set. A
 // --kubeconfig that does not exist is an error (systemd restarts the
-// kubelet until it is written), and so is one that only a TLS bootstrap
-// could produce: kinc writes kubelet.conf itself.
+// kubelet until it is written).
 func (o *Options) KubeconfigPath() (string, error) {
 	if o.Kubeconfig == "" {
 		return "", nil
 	}
 	if _, err := os.Stat(o.Kubeconfig); err == nil {
 		return o.Kubeconfig, nil
-	}
-	if o.BootstrapKubeconfig != "" {
-		if _, err := os.Stat(o.BootstrapKubeconfig); err == nil {
-			return "", fmt.Errorf("--kubeconfig %s does not exist and TLS bootstrapping (--bootstrap-kubeconfig) is not implemented", o.Kubeconfig)
-		}
 	}
 	return "", fmt.Errorf("--kubeconfig %s does not exist", o.Kubeconfig)
 }

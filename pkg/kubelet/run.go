@@ -54,6 +54,9 @@ func Run(ctx context.Context, opts *Options, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	if err := bootstrap(ctx, opts, nodeName, logger); err != nil {
+		return err
+	}
 	kubeconfig, err := opts.KubeconfigPath()
 	if err != nil {
 		return err
@@ -75,6 +78,7 @@ func Run(ctx context.Context, opts *Options, logger *slog.Logger) error {
 	}
 
 	var client kubernetes.Interface
+	var rotateCerts func(context.Context) error
 	if kubeconfig != "" {
 		restCfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
 		if err != nil {
@@ -82,6 +86,11 @@ func Run(ctx context.Context, opts *Options, logger *slog.Logger) error {
 		}
 		restCfg.UserAgent = "kubelet/" + version.KubernetesVersion + " (linux) kinc"
 		restCfg.QPS, restCfg.Burst = 50, 100 // upstream's kubeAPIQPS/kubeAPIBurst defaults, not client-go's 5/10
+		if cfg.RotateCertificates {
+			if rotateCerts, err = rotateClientCertificate(restCfg, opts.CertDirectory, nodeName, clock.RealClock{}, logger); err != nil {
+				return fmt.Errorf("client certificate rotation: %w", err)
+			}
+		}
 		if client, err = kubernetes.NewForConfig(restCfg); err != nil {
 			return err
 		}
@@ -135,7 +144,20 @@ func Run(ctx context.Context, opts *Options, logger *slog.Logger) error {
 			}
 		}()
 	}
-	<-ctx.Done()
+	failed := make(chan error, 1)
+	if rotateCerts != nil {
+		go func() {
+			if err := rotateCerts(ctx); err != nil {
+				failed <- err
+			}
+		}()
+	}
+	select {
+	case <-ctx.Done():
+	case err := <-failed:
+		logger.Error("kubelet stopping", "err", err)
+		return err
+	}
 	logger.Info("kubelet stopping")
 	return nil
 }

@@ -55,6 +55,11 @@ type KubeletConfiguration struct {
 	TLSCertFile       string `json:"tlsCertFile,omitempty"`
 	TLSPrivateKeyFile string `json:"tlsPrivateKeyFile,omitempty"`
 
+	// RotateCertificates renews the kubelet's client certificate through
+	// a CertificateSigningRequest at 70–90% of its life (false by default,
+	// as upstream; kubeadm sets it).
+	RotateCertificates bool `json:"rotateCertificates,omitempty"`
+
 	NodeStatusUpdateFrequency metav1.Duration `json:"nodeStatusUpdateFrequency,omitempty"`
 	NodeStatusReportFrequency metav1.Duration `json:"nodeStatusReportFrequency,omitempty"`
 	NodeLeaseDurationSeconds  int32           `json:"nodeLeaseDurationSeconds,omitempty"`
