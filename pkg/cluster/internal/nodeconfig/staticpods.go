@@ -20,6 +20,11 @@ type File struct {
 	Data []byte
 }
 
+// EncryptionConfigPath is where kinc writes the EncryptionConfiguration it
+// generates for the cluster config's encryptionAtRest: under the pki
+// directory the apiserver's static pod mounts, like kubeadm's certificates.
+const EncryptionConfigPath = "/etc/kubernetes/pki/encryption-config.yaml"
+
 // apiServerFlags are the flags cmd/kube-apiserver implements
 // (pkg/apiserver/server.Options.AddFlags, and v from pkg/daemon.Command;
 // a test keeps them in sync).
@@ -143,6 +148,9 @@ func StaticPods(cfg *config.Cluster, n Node) ([]File, error) {
 		"service-cluster-ip-range":           cfg.Networking.ServiceSubnet,
 		"tls-cert-file":                      pki + "apiserver.crt",
 		"tls-private-key-file":               pki + "apiserver.key",
+	}
+	if cfg.EncryptionAtRest != nil {
+		api["encryption-provider-config"] = EncryptionConfigPath
 	}
 	// As kubeadm renders it (kind's cluster name; no
 	// --enable-hostpath-provisioner: kinc has no volume controllers yet).
