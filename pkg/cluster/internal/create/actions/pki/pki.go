@@ -1,6 +1,8 @@
 // Package pki is the step that generates the cluster's certificates on the
 // host (pkg/pki) and lays them into each node as kubeadm does:
-// /etc/kubernetes/{pki/…,*.conf} and /var/lib/kubelet/pki/kubelet.{crt,key}.
+// /etc/kubernetes/{pki/…,*.conf} and /var/lib/kubelet/pki/kubelet.{crt,key};
+// with the cluster config's encryptionAtRest, also the control plane's
+// EncryptionConfiguration with a new key.
 package pki
 
 import (
@@ -11,6 +13,8 @@ import (
 	"path"
 	"strings"
 
+	"github.com/kinc-dev/kinc/pkg/apiserver/encryption"
+	"github.com/kinc-dev/kinc/pkg/cluster/config"
 	"github.com/kinc-dev/kinc/pkg/cluster/constants"
 	"github.com/kinc-dev/kinc/pkg/cluster/internal/create/actions"
 	"github.com/kinc-dev/kinc/pkg/cluster/internal/nodeconfig"
@@ -51,13 +55,35 @@ func (action) Execute(ctx context.Context, actx *actions.ActionContext) error {
 		return err
 	}
 	actx.PKI = tree
-	return actions.ForEachNode(actx.Nodes, func(_ int, n nodes.Node) error {
+	encrypt, err := EncryptionFiles(actx.Config)
+	if err != nil {
+		return err
+	}
+	return actions.ForEachNode(actx.Nodes, func(i int, n nodes.Node) error {
 		files, err := Files(tree, n.String())
 		if err != nil {
 			return err
 		}
+		if actx.NodeConfigs[i].Role == constants.ControlPlaneRole {
+			files = append(files, encrypt...)
+		}
 		return nodeutils.WriteFiles(ctx, n, files)
 	})
+}
+
+// EncryptionFiles returns the control plane's EncryptionConfiguration (at
+// nodeconfig.EncryptionConfigPath, readable by root only) with a new key
+// when cfg asks for encryption at rest, else nothing.
+func EncryptionFiles(cfg *config.Cluster) ([]nodeutils.File, error) {
+	e := cfg.EncryptionAtRest
+	if e == nil {
+		return nil, nil
+	}
+	data, err := encryption.GenerateConfig(e.Provider, e.Resources)
+	if err != nil {
+		return nil, fmt.Errorf("encryptionAtRest: %w", err)
+	}
+	return []nodeutils.File{{Path: nodeconfig.EncryptionConfigPath, Mode: 0o600, Data: data}}, nil
 }
 
 // discover fills in each node's IP and cgroup driver.
