@@ -4,7 +4,7 @@
 // a sorted --flag=value command). The templates get the command and node
 // address from pkg/cluster/internal/nodeconfig, which decides the flags.
 // It also embeds the API objects `kinc create cluster` creates once the
-// apiserver is up (kubeadm's RBAC objects).
+// apiserver is up (kubeadm's RBAC objects, then kinc's).
 package manifests
 
 import "embed"
@@ -20,3 +20,9 @@ var ControlPlane embed.FS
 //
 //go:embed kubeadm/rbac.yaml
 var KubeadmRBAC string
+
+// KincRBAC is kinc/rbac.yaml: kinc's own RBAC objects (the kinc-node
+// agent's), created right after KubeadmRBAC.
+//
+//go:embed kinc/rbac.yaml
+var KincRBAC string

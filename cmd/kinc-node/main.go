@@ -47,7 +47,7 @@ const usage = `kinc-node runs kinc's chores inside a node container.
 
 Usage:
   kinc-node readdress [--interface eth0] [--root /]
-  kinc-node routes [--pod-subnet CIDR] [--cni-config /etc/cni/net.d/10-kinc.conflist] [--kubeconfig /etc/kubernetes/kubelet.conf] [--node-name NAME] [--resync 1m]
+  kinc-node routes [--pod-subnet CIDR] [--cni-config /etc/cni/net.d/10-kinc.conflist] [--kubeconfig /etc/kubernetes/kinc-node.conf] [--node-name NAME] [--resync 1m]
   kinc-node etcd-peer [--manifest /etc/kubernetes/manifests/etcd.yaml] [--pki-dir /etc/kubernetes/pki/etcd] [--timeout 5m]
   kinc-node version
 
@@ -160,7 +160,7 @@ type routesOptions struct {
 }
 
 func (o *routesOptions) addFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&o.kubeconfig, "kubeconfig", "/etc/kubernetes/kubelet.conf", "credentials to watch nodes with (the kubelet's)")
+	fs.StringVar(&o.kubeconfig, "kubeconfig", "/etc/kubernetes/kinc-node.conf", "credentials to watch nodes with (kinc:node-agent:<node>, which may read every Node; a kubelet may read only its own)")
 	fs.StringVar(&o.nodeName, "node-name", "", "this node's name; default the host name, as the kubelet's")
 	fs.DurationVar(&o.resync, "resync", time.Minute, "how often every route is written again")
 	fs.StringVar(&o.podSubnet, "pod-subnet", "", "the cluster's pod network: traffic leaving it is masqueraded (empty: no masquerading)")

@@ -44,6 +44,7 @@ type NodeCerts struct {
 	EtcdPeer   *KeyPair // control planes only
 
 	KubeletClient  *KeyPair // system:node:<name>, embedded in kubelet.conf
+	NodeAgent      *KeyPair // kinc:node-agent:<name>, embedded in kinc-node.conf
 	KubeletServing *KeyPair // the kubelet's :10250 certificate
 }
 
@@ -107,13 +108,14 @@ func issueInto(dst **KeyPair, ca *CA, spec CertSpec) func() error {
 	return func() (err error) { *dst, err = ca.Issue(spec); return err }
 }
 
-// nodeTasks returns the work that fills nc's certificates; the kubelet
-// client certificate only when withClient is set.
+// nodeTasks returns the work that fills nc's certificates; the kubelet's
+// and the node agent's client certificates only when withClient is set.
 func (p *ClusterPKI) nodeTasks(nc *NodeCerts, withClient bool) ([]func() error, error) {
 	issue := issueInto
 	tasks := []func() error{issue(&nc.KubeletServing, p.CA, KubeletServingSpec(nc.Node))}
 	if withClient {
-		tasks = append(tasks, issue(&nc.KubeletClient, p.CA, KubeletClientSpec(nc.Node.Name)))
+		tasks = append(tasks, issue(&nc.KubeletClient, p.CA, KubeletClientSpec(nc.Node.Name)),
+			issue(&nc.NodeAgent, p.CA, NodeAgentSpec(nc.Node.Name)))
 	}
 	if nc.ControlPlane {
 		apiSpec, err := APIServerSpec(p.Options, nc.Node)
@@ -139,7 +141,8 @@ func (p *ClusterPKI) ReissueNode(node NodeInfo) error {
 		return fmt.Errorf("reissue node certificates: unknown node %q", node.Name)
 	}
 	node = cloneNodes([]NodeInfo{node})[0]
-	nc := &NodeCerts{Node: node, ControlPlane: old.ControlPlane, Init: old.Init, KubeletClient: old.KubeletClient}
+	nc := &NodeCerts{Node: node, ControlPlane: old.ControlPlane, Init: old.Init, KubeletClient: old.KubeletClient,
+		NodeAgent: old.NodeAgent}
 	tasks, err := p.nodeTasks(nc, false)
 	if err != nil {
 		return fmt.Errorf("reissue node certificates: %w", err)

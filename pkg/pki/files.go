@@ -22,8 +22,9 @@ type File struct {
 
 // KubernetesFiles returns the files of node under /etc/kubernetes, in a
 // stable order. A control-plane node gets the whole pki/ tree, admin.conf,
-// controller-manager.conf, scheduler.conf and kubelet.conf, and the init
-// node also super-admin.conf; a worker gets kubelet.conf and pki/ca.crt.
+// controller-manager.conf, scheduler.conf, kubelet.conf and kinc-node.conf,
+// and the init node also super-admin.conf; a worker gets kubelet.conf,
+// kinc-node.conf and pki/ca.crt.
 //
 // admin.conf, super-admin.conf and kubelet.conf point at the control-plane
 // endpoint; controller-manager.conf and scheduler.conf at the node's own
@@ -43,8 +44,13 @@ func (p *ClusterPKI) KubernetesFiles(node string) ([]File, error) {
 	if err != nil {
 		return nil, err
 	}
+	agent, err := p.kubeconfigFile(endpoint, NodeAgentUserPrefix+node, nc.NodeAgent)
+	if err != nil {
+		return nil, err
+	}
 	if !nc.ControlPlane {
 		add(KubeletConf, KubeconfigMode, kubelet)
+		add(NodeAgentConf, KubeconfigMode, agent)
 		add(CACert, CertMode, p.CA.CertPEM)
 		return files, nil
 	}
@@ -70,6 +76,7 @@ func (p *ClusterPKI) KubernetesFiles(node string) ([]File, error) {
 		add(c.name, KubeconfigMode, data)
 	}
 	add(KubeletConf, KubeconfigMode, kubelet)
+	add(NodeAgentConf, KubeconfigMode, agent)
 
 	pairs := []struct {
 		cert, key string

@@ -38,7 +38,7 @@ func TestWriteToLayout(t *testing.T) {
 	const key, cert = fs.FileMode(0o600), fs.FileMode(0o644)
 	controlPlane := map[string]fs.FileMode{
 		"admin.conf": key, "super-admin.conf": key, "controller-manager.conf": key,
-		"scheduler.conf": key, "kubelet.conf": key,
+		"scheduler.conf": key, "kubelet.conf": key, "kinc-node.conf": key,
 		"pki/ca.crt": cert, "pki/ca.key": key,
 		"pki/apiserver.crt": cert, "pki/apiserver.key": key,
 		"pki/apiserver-kubelet-client.crt": cert, "pki/apiserver-kubelet-client.key": key,
@@ -51,7 +51,7 @@ func TestWriteToLayout(t *testing.T) {
 		"pki/etcd/peer.crt": cert, "pki/etcd/peer.key": key,
 		"pki/etcd/healthcheck-client.crt": cert, "pki/etcd/healthcheck-client.key": key,
 	}
-	worker := map[string]fs.FileMode{"kubelet.conf": key, "pki/ca.crt": cert}
+	worker := map[string]fs.FileMode{"kubelet.conf": key, "kinc-node.conf": key, "pki/ca.crt": cert}
 
 	tests := []struct {
 		name  string

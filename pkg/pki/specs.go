@@ -20,6 +20,8 @@ const (
 	ControllerManagerUser   = "system:kube-controller-manager"
 	SchedulerUser           = "system:kube-scheduler"
 	NodeUserPrefix          = "system:node:"
+	NodeAgentUserPrefix     = "kinc:node-agent:"
+	NodeAgentsGroup         = "kinc:node-agents"
 	NodesGroup              = "system:nodes"
 	MastersGroup            = "system:masters"
 	ClusterAdminsGroup      = "kubeadm:cluster-admins"
@@ -83,6 +85,16 @@ func etcdSpec(node NodeInfo) CertSpec {
 // :10250 (CN and DNS SAN the node name, IP SANs the node IPs).
 func KubeletServingSpec(node NodeInfo) CertSpec {
 	return ServerSpec(node.Name, []string{node.Name}, node.IPs)
+}
+
+// NodeAgentSpec is the client certificate of node's kinc-node agent
+// (NodeAgentUserPrefix<node> in NodeAgentsGroup), the identity in
+// kinc-node.conf. The agent routes pod ranges to every node, so it must
+// read every Node, which a kubelet's identity may not (the Node
+// authorizer lets a kubelet read only its own); kind's kindnetd likewise
+// runs with an identity of its own.
+func NodeAgentSpec(nodeName string) CertSpec {
+	return ClientSpec(NodeAgentUserPrefix+nodeName, NodeAgentsGroup)
 }
 
 // KubeletClientSpec is the client certificate of node's kubelet

@@ -158,8 +158,8 @@ func StartKubelet(ctx context.Context, n nodes.Node) error {
 	return nil
 }
 
-// createKubeadmObjects creates kubeadm's RBAC objects as kubeadm init
-// does right after the apiserver is up: with super-admin.conf (system:masters,
+// createKubeadmObjects creates kubeadm's RBAC objects (and then kinc's own,
+// manifests.KincRBAC) as kubeadm init does right after the apiserver is up: with super-admin.conf (system:masters,
 // allowed before any binding exists), retrying while the apiserver settles.
 func createKubeadmObjects(ctx context.Context, actx *actions.ActionContext, server string) error {
 	if actx.PKI == nil {
@@ -171,6 +171,9 @@ func createKubeadmObjects(ctx context.Context, actx *actions.ActionContext, serv
 	}
 	return actions.Poll(ctx, actx.PollInterval, actx.ReadyTimeout, "kubeadm's RBAC objects to be created", func(ctx context.Context) (bool, error) {
 		err := kubeapply.Create(ctx, client, server, manifests.KubeadmRBAC)
+		if err == nil {
+			err = kubeapply.Create(ctx, client, server, manifests.KincRBAC)
+		}
 		return err == nil, err
 	})
 }
