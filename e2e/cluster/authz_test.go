@@ -42,11 +42,11 @@ func authzCases(t *testing.T, m *multi) {
 		if !strings.HasPrefix(who, "kubernetes-admin ") || !strings.Contains(who, "kubeadm:cluster-admins") {
 			t.Errorf("auth whoami as admin.conf: %q", who)
 		}
-		if out := m.mustKubectl("", "auth", "can-i", "*", "*"); out != "yes" {
+		if out := strings.TrimSpace(m.mustKubectl("", "auth", "can-i", "*", "*")); out != "yes" {
 			t.Errorf("admin can-i '*' '*': %q", out)
 		}
 		sa := "system:serviceaccount:" + n + ":default"
-		if out, err := m.kubectl("", ns, "auth", "can-i", "list", "pods", "--as="+sa); err == nil || out != "no" {
+		if out, err := m.kubectl("", ns, "auth", "can-i", "list", "pods", "--as="+sa); err == nil || strings.TrimSpace(out) != "no" {
 			t.Errorf("can-i list pods as %s without a binding: %q %v", sa, out, err)
 		}
 		list := m.mustKubectl("", ns, "auth", "can-i", "--list", "--as="+sa)
@@ -58,7 +58,7 @@ func authzCases(t *testing.T, m *multi) {
 		if out, err := m.node(cp, "curl", "-sk", "https://127.0.0.1:6443/healthz"); err != nil || out != "ok" {
 			t.Errorf("anonymous /healthz: %q %v", out, err)
 		}
-		if out, _ := m.node(cp, "curl", "-sk", "https://127.0.0.1:6443/api/v1/namespaces"); !strings.Contains(out, `"code": 403`) ||
+		if out, _ := m.node(cp, "curl", "-sk", "https://127.0.0.1:6443/api/v1/namespaces"); !strings.Contains(out, `"code":403`) ||
 			!strings.Contains(out, `User \"system:anonymous\" cannot list resource \"namespaces\"`) {
 			t.Errorf("anonymous list namespaces, want 403:\n%s", out)
 		}
@@ -66,16 +66,22 @@ func authzCases(t *testing.T, m *multi) {
 
 	t.Run("kubectl create token, then requests with it", func(t *testing.T) {
 		token := strings.TrimSpace(m.mustKubectl("", ns, "create", "token", "default", "--duration=10m"))
-		out, err := m.kubectl("", ns, "--token="+token, "get", "pods")
+		// A client certificate would win over the token (as upstream,
+		// certificates are authenticated first): a kubeconfig with the
+		// token alone.
+		k := func(token string, args ...string) (string, error) {
+			return runKubectl(m.ctx, framework.RequireKubectl(t), m.tokenKubeconfig(t, token), "", args...)
+		}
+		out, err := k(token, ns, "get", "pods")
 		want := `User "system:serviceaccount:` + n + `:default" cannot list resource "pods" in API group "" in the namespace "` + n + `"`
 		if err == nil || !strings.Contains(out, want) {
 			t.Errorf("get pods with the token, want 403 %q: %q %v", want, out, err)
 		}
-		if out, err := m.kubectl("", "--token="+token, "get", "--raw", "/version"); err != nil || !strings.Contains(out, "gitVersion") {
+		if out, err := k(token, "get", "--raw", "/version"); err != nil || !strings.Contains(out, "gitVersion") {
 			t.Errorf("/version with the token: %q %v", out, err)
 		}
 		forged := token[:len(token)-4] + "AAAA"
-		if out, err := m.kubectl("", ns, "--token="+forged, "get", "pods"); err == nil || !strings.Contains(out, "Unauthorized") {
+		if out, err := k(forged, ns, "get", "pods"); err == nil || !strings.Contains(out, "Unauthorized") {
 			t.Errorf("forged token, want 401: %q %v", out, err)
 		}
 	})
@@ -179,6 +185,21 @@ func (m *multi) kubeletKubeconfig(t *testing.T, node string) string {
 		}
 	}
 	path := filepath.Join(t.TempDir(), "kubelet.conf")
+	must(t, clientcmd.WriteToFile(*cfg, path))
+	return path
+}
+
+// tokenKubeconfig returns a kubeconfig for the cluster that authenticates
+// with token alone.
+func (m *multi) tokenKubeconfig(t *testing.T, token string) string {
+	t.Helper()
+	cfg, err := clientcmd.LoadFromFile(m.kubeconfig)
+	must(t, err)
+	for _, a := range cfg.AuthInfos {
+		a.ClientCertificate, a.ClientKey, a.ClientCertificateData, a.ClientKeyData = "", "", nil, nil
+		a.Token = token
+	}
+	path := filepath.Join(t.TempDir(), "token.kubeconfig")
 	must(t, clientcmd.WriteToFile(*cfg, path))
 	return path
 }
