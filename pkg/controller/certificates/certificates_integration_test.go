@@ -8,7 +8,6 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/json"
 	"encoding/pem"
 	"io"
 	"log/slog"
@@ -25,7 +24,7 @@ import (
 	authorizationv1 "k8s.io/api/authorization/v1"
 	certificatesv1 "k8s.io/api/certificates/v1"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/informers"
@@ -40,17 +39,15 @@ import (
 	"github.com/kinc-dev/kinc/pkg/pki"
 )
 
-// sarStub answers the SubjectAccessReviews a client creates (allowed, as
-// kinc's AlwaysAllow authorizer would decide) and records them: kinc's
-// apiserver does not serve authorization.k8s.io yet (the test checks that
-// it still does not; drop the stub once it does).
-type sarStub struct {
+// sarRecorder passes requests on and records the SubjectAccessReviews a
+// client creates.
+type sarRecorder struct {
 	next    http.RoundTripper
 	mu      sync.Mutex
 	reviews []authorizationv1.SubjectAccessReviewSpec
 }
 
-func (s *sarStub) RoundTrip(req *http.Request) (*http.Response, error) {
+func (s *sarRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.Method != http.MethodPost || !strings.HasSuffix(req.URL.Path, "/apis/authorization.k8s.io/v1/subjectaccessreviews") {
 		return s.next.RoundTrip(req)
 	}
@@ -58,25 +55,16 @@ func (s *sarStub) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	obj, _, err := scheme.Codecs.UniversalDeserializer().Decode(body, nil, &authorizationv1.SubjectAccessReview{})
-	if err != nil {
-		return nil, err
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	if obj, _, err := scheme.Codecs.UniversalDeserializer().Decode(body, nil, &authorizationv1.SubjectAccessReview{}); err == nil {
+		s.mu.Lock()
+		s.reviews = append(s.reviews, obj.(*authorizationv1.SubjectAccessReview).Spec)
+		s.mu.Unlock()
 	}
-	sar := obj.(*authorizationv1.SubjectAccessReview)
-	s.mu.Lock()
-	s.reviews = append(s.reviews, sar.Spec)
-	s.mu.Unlock()
-	sar.APIVersion, sar.Kind = "authorization.k8s.io/v1", "SubjectAccessReview"
-	sar.Status = authorizationv1.SubjectAccessReviewStatus{Allowed: true, Reason: "stub"}
-	out, err := json.Marshal(sar)
-	if err != nil {
-		return nil, err
-	}
-	return &http.Response{StatusCode: http.StatusCreated, Header: http.Header{"Content-Type": {"application/json"}},
-		Body: io.NopCloser(bytes.NewReader(out)), Request: req}, nil
+	return s.next.RoundTrip(req)
 }
 
-func (s *sarStub) subresources() []string {
+func (s *sarRecorder) subresources() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []string
@@ -93,22 +81,34 @@ func (s *sarStub) subresources() []string {
 // against the cluster CA with the requested subjects. A kubelet serving
 // CSR is not auto-approved; approved by the test, it is signed with the
 // requested IP SANs for expirationSeconds. One asking for client auth
-// fails with SignerValidationFailure.
+// fails with SignerValidationFailure. The approver's reviews are decided by
+// the apiserver's RBAC with kubeadm's bindings: a requester without the
+// nodeclient permission stays pending.
 func TestIntegrationKubeletCertificates(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test: starts etcd and kube-apiserver")
 	}
-	inst := apiservertest.Start(t, apiservertest.Options{})
+	inst := apiservertest.Start(t, apiservertest.Options{ExtraFlags: []string{"--authorization-mode=Node,RBAC"}})
 	admin := inst.Client(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
-	// kinc's apiserver does not serve SubjectAccessReviews (yet).
-	_, err := admin.AuthorizationV1().SubjectAccessReviews().Create(ctx, &authorizationv1.SubjectAccessReview{
-		Spec: authorizationv1.SubjectAccessReviewSpec{User: "x", ResourceAttributes: &authorizationv1.ResourceAttributes{Verb: "get"}}}, metav1.CreateOptions{})
-	if !apierrors.IsNotFound(err) {
-		t.Fatalf("subjectaccessreviews: %v; the apiserver serves them now: drop sarStub", err)
+	// kubeadm's bindings, with the token user standing in for a bootstrap
+	// token's group; "stranger" may create CSRs but not have them approved.
+	bind := func(name, role string, subject rbacv1.Subject) {
+		if _, err := admin.RbacV1().ClusterRoleBindings().Create(ctx, &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name},
+			RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role},
+			Subjects: []rbacv1.Subject{subject}}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
 	}
+	group := func(name string) rbacv1.Subject {
+		return rbacv1.Subject{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: name}
+	}
+	bind("kubeadm:kubelet-bootstrap", "system:node-bootstrapper", group("token-group"))
+	bind("kubeadm:node-autoapprove-bootstrap", "system:certificates.k8s.io:certificatesigningrequests:nodeclient", group("token-group"))
+	bind("kubeadm:node-autoapprove-certificate-rotation", "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient", group("system:nodes"))
+	bind("stranger-bootstrap", "system:node-bootstrapper", rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "stranger"})
 
 	dir := t.TempDir()
 	certFile, keyFile := filepath.Join(dir, "ca.crt"), filepath.Join(dir, "ca.key")
@@ -126,9 +126,9 @@ func TestIntegrationKubeletCertificates(t *testing.T) {
 	for _, name := range signer.Signers() {
 		cas[name] = ca
 	}
-	stub := &sarStub{}
+	reviews := &sarRecorder{}
 	approverCfg := rest.CopyConfig(inst.Config)
-	approverCfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { stub.next = rt; return stub })
+	approverCfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { reviews.next = rt; return reviews })
 	approverClient, err := kubernetes.NewForConfig(approverCfg)
 	if err != nil {
 		t.Fatal(err)
@@ -170,6 +170,7 @@ func TestIntegrationKubeletCertificates(t *testing.T) {
 
 	create(ctx, t, node, "self", certificatesv1.KubeAPIServerClientKubeletSignerName, x509.CertificateRequest{Subject: nodeName("worker")}, clientUsages, nil)
 	create(ctx, t, bootstrap, "node-csr-boot", certificatesv1.KubeAPIServerClientKubeletSignerName, x509.CertificateRequest{Subject: nodeName("worker2")}, clientUsages, nil)
+	create(ctx, t, clientAs(t, inst, "stranger"), "node-csr-stranger", certificatesv1.KubeAPIServerClientKubeletSignerName, x509.CertificateRequest{Subject: nodeName("worker3")}, clientUsages, nil)
 	create(ctx, t, node, "serving", certificatesv1.KubeletServingSignerName,
 		x509.CertificateRequest{Subject: nodeName("worker"), DNSNames: []string{"worker"}, IPAddresses: ips}, servingUsages, ptr.To[int32](600))
 	create(ctx, t, node, "bad-usage", certificatesv1.KubeletServingSignerName,
@@ -189,8 +190,18 @@ func TestIntegrationKubeletCertificates(t *testing.T) {
 			t.Errorf("%s: subject %v", name, cert.Subject)
 		}
 	}
-	if got, want := stub.subresources(), []string{"system:node:worker/selfnodeclient", "token-user/nodeclient"}; !sameSet(got, want) {
-		t.Errorf("reviews %q, want %q", got, want)
+	if got := reviews.subresources(); !slices.Contains(got, "system:node:worker/selfnodeclient") || !slices.Contains(got, "token-user/nodeclient") {
+		t.Errorf("reviews %q, want system:node:worker/selfnodeclient and token-user/nodeclient", got)
+	}
+	// Not allowed nodeclient: reviewed, and left pending.
+	if err := wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		return slices.Contains(reviews.subresources(), "stranger/nodeclient"), nil
+	}); err != nil {
+		t.Fatalf("stranger's CSR was not reviewed: %v", err)
+	}
+	if csr, err := admin.CertificatesV1().CertificateSigningRequests().Get(ctx, "node-csr-stranger", metav1.GetOptions{}); err != nil ||
+		len(csr.Status.Conditions) != 0 || len(csr.Status.Certificate) != 0 {
+		t.Errorf("stranger's CSR: %v, conditions %+v", err, csr.Status.Conditions)
 	}
 
 	// Serving certificates are left to humans, as upstream.
@@ -296,11 +307,4 @@ func verify(t *testing.T, ca *pki.CA, csr *certificatesv1.CertificateSigningRequ
 		t.Fatalf("%s: %v", csr.Name, err)
 	}
 	return cert
-}
-
-func sameSet(a, b []string) bool {
-	a, b = slices.Clone(a), slices.Clone(b)
-	slices.Sort(a)
-	slices.Sort(b)
-	return slices.Equal(a, b)
 }
