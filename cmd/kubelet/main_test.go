@@ -55,6 +55,8 @@ func TestRunRejectsBadInput(t *testing.T) {
 		{"bad node ip", []string{"--config", good, "--node-ip", "not-an-ip"}, "invalid IP"},
 		{"empty bootstrap kubeconfig", []string{"--config", good, "--kubeconfig", filepath.Join(dir, "kubelet.conf"), "--bootstrap-kubeconfig", bootstrap,
 			"--node-ip", "127.0.0.1"}, "TLS bootstrap: load bootstrap kubeconfig"},
+		{"no kubeconfig, no bootstrap kubeconfig", []string{"--config", good, "--kubeconfig", filepath.Join(dir, "kubelet.conf"),
+			"--bootstrap-kubeconfig", filepath.Join(dir, "absent.conf"), "--node-ip", "127.0.0.1"}, "kubelet.conf does not exist"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

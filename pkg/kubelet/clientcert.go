@@ -5,7 +5,9 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
 
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -16,8 +18,14 @@ import (
 
 // bootstrap runs the TLS bootstrap when --bootstrap-kubeconfig is set
 // (upstream's: before anything else, so --kubeconfig exists afterwards).
+// A bootstrap kubeconfig that does not exist is skipped: kinc's systemd
+// drop-in names one on every node, as kubeadm's, while kinc writes
+// kubelet.conf itself.
 func bootstrap(ctx context.Context, opts *Options, nodeName string, logger *slog.Logger) error {
 	if opts.BootstrapKubeconfig == "" || opts.Kubeconfig == "" {
+		return nil
+	}
+	if _, err := os.Stat(opts.BootstrapKubeconfig); errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	err := certificate.Bootstrap{Kubeconfig: opts.Kubeconfig, BootstrapKubeconfig: opts.BootstrapKubeconfig,
