@@ -11,6 +11,7 @@ package rbac
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -215,16 +216,19 @@ type bindingSource struct {
 	subject               *rbacv1.Subject
 }
 
+// It is built on every allowed request: concatenation, not fmt (%q is
+// strconv.Quote).
 func (s *bindingSource) String() string {
-	subject := fmt.Sprintf("%s %q", s.subject.Kind, s.subject.Name)
+	subject := s.subject.Name
 	if s.subject.Kind == rbacv1.ServiceAccountKind {
 		ns := s.subject.Namespace
 		if ns == "" {
 			ns = s.namespace
 		}
-		subject = fmt.Sprintf("%s %q", s.subject.Kind, s.subject.Name+"/"+ns)
+		subject += "/" + ns
 	}
-	return fmt.Sprintf("%s %q of %s %q to %s", s.kind, s.name, s.ref.Kind, s.ref.Name, subject)
+	return s.kind + " " + strconv.Quote(s.name) + " of " + s.ref.Kind + " " + strconv.Quote(s.ref.Name) +
+		" to " + s.subject.Kind + " " + strconv.Quote(subject)
 }
 
 // appliesTo returns the index of the first subject that applies to user
