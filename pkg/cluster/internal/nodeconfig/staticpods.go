@@ -29,8 +29,9 @@ const EncryptionConfigPath = "/etc/kubernetes/pki/encryption-config.yaml"
 // (pkg/apiserver/server.Options.AddFlags, and v from pkg/daemon.Command;
 // a test keeps them in sync).
 var apiServerFlags = []string{
-	"advertise-address", "allow-privileged", "anonymous-auth", "api-audiences", "authorization-mode",
-	"bind-address", "client-ca-file", "default-not-ready-toleration-seconds",
+	"advertise-address", "allow-privileged", "anonymous-auth", "api-audiences", "audit-log-format",
+	"audit-log-maxage", "audit-log-maxbackup", "audit-log-maxsize", "audit-log-path", "audit-policy-file",
+	"authorization-mode", "bind-address", "client-ca-file", "default-not-ready-toleration-seconds",
 	"default-unreachable-toleration-seconds", "disable-admission-plugins", "enable-admission-plugins",
 	"enable-bootstrap-token-auth", "encryption-provider-config", "etcd-cafile", "etcd-certfile",
 	"etcd-compaction-interval", "etcd-keyfile", "etcd-prefix", "etcd-servers", "kubelet-client-certificate", "kubelet-client-key",
