@@ -116,7 +116,7 @@ func (p *Publisher) sync(ctx context.Context, key string) error {
 	case err != nil:
 		return err
 	}
-	return p.restore(ctx, cm, false)
+	return p.restore(ctx, cm)
 }
 
 // create creates the ConfigMap in namespace ns.
@@ -131,11 +131,9 @@ func (p *Publisher) create(ctx context.Context, ns string) error {
 	case err == nil:
 		return nil
 	case apierrors.IsAlreadyExists(err):
-		fresh, err := p.client.CoreV1().ConfigMaps(ns).Get(ctx, ConfigMapName, metav1.GetOptions{})
-		if err != nil {
-			return fmt.Errorf("reading %s/%s after AlreadyExists: %w", ns, ConfigMapName, err)
-		}
-		return p.restore(ctx, fresh, true)
+		// The cache is behind: retry from it, as upstream (RBAC lets the
+		// publisher create and update ConfigMaps, not read them directly).
+		return fmt.Errorf("creating %s/%s: %w", ns, ConfigMapName, err)
 	case apierrors.IsNotFound(err), apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause):
 		return nil // the namespace is gone or going: its next event decides
 	default:
@@ -144,9 +142,9 @@ func (p *Publisher) create(ctx context.Context, ns string) error {
 }
 
 // restore updates cm (never mutated: it may be the cache's) when its data
-// or description differ from what is published; fresh says cm was just
-// read from the API, so that a conflict is not retried again.
-func (p *Publisher) restore(ctx context.Context, cm *corev1.ConfigMap, fresh bool) error {
+// or description differ from what is published. A conflict is returned, so
+// the key is retried from the cache once it caught up, as upstream.
+func (p *Publisher) restore(ctx context.Context, cm *corev1.ConfigMap) error {
 	// As upstream: any description is kept; the data must be exactly ours.
 	if maps.Equal(cm.Data, p.data()) && cm.Annotations[DescriptionAnnotation] != "" {
 		return nil
@@ -161,16 +159,7 @@ func (p *Publisher) restore(ctx context.Context, cm *corev1.ConfigMap, fresh boo
 	switch {
 	case err == nil:
 		return nil
-	case apierrors.IsConflict(err) && !fresh:
-		latest, err := p.client.CoreV1().ConfigMaps(cm.Namespace).Get(ctx, ConfigMapName, metav1.GetOptions{})
-		if apierrors.IsNotFound(err) {
-			return p.create(ctx, cm.Namespace)
-		}
-		if err != nil {
-			return fmt.Errorf("reading %s/%s after a conflict: %w", cm.Namespace, ConfigMapName, err)
-		}
-		return p.restore(ctx, latest, true)
-	case apierrors.IsNotFound(err) && !fresh:
+	case apierrors.IsNotFound(err):
 		return p.create(ctx, cm.Namespace) // deleted since the cache saw it
 	default:
 		return fmt.Errorf("updating %s/%s: %w", cm.Namespace, ConfigMapName, err)
