@@ -82,9 +82,11 @@ func KubeletConfig(cfg *config.Cluster, n Node) ([]byte, error) {
 		"kind":       kubeletconfig.Kind,
 		"authentication": map[string]any{
 			"anonymous": map[string]any{"enabled": false},
+			"webhook":   map[string]any{"enabled": true, "cacheTTL": "0s"},
 			"x509":      map[string]any{"clientCAFile": "/etc/kubernetes/pki/ca.crt"},
 		},
-		"authorization":            map[string]any{"mode": "Webhook"},
+		"authorization": map[string]any{"mode": "Webhook",
+			"webhook": map[string]any{"cacheAuthorizedTTL": "0s", "cacheUnauthorizedTTL": "0s"}},
 		"cgroupDriver":             driver,
 		"clusterDNS":               []string{dns},
 		"clusterDomain":            "cluster.local",

@@ -46,11 +46,13 @@ var apiServerFlags = []string{
 // schedulerFlags are the flags kinc's kube-scheduler implements
 // (pkg/scheduler/app/options.go).
 var schedulerFlags = []string{
-	"authentication-kubeconfig", "authorization-kubeconfig", "bind-address", "cert-dir", "config",
+	"authentication-kubeconfig", "authentication-token-webhook-cache-ttl", "authorization-always-allow-paths",
+	"authorization-kubeconfig", "authorization-webhook-cache-authorized-ttl",
+	"authorization-webhook-cache-unauthorized-ttl", "bind-address", "cert-dir", "client-ca-file", "config",
 	"kube-api-burst", "kube-api-content-type", "kube-api-qps", "kubeconfig", "leader-elect",
 	"leader-elect-lease-duration", "leader-elect-renew-deadline", "leader-elect-resource-lock",
-	"leader-elect-resource-name", "leader-elect-resource-namespace", "leader-elect-retry-period",
-	"master", "secure-port", "tls-cert-file", "tls-private-key-file", "v",
+	"leader-elect-resource-name", "leader-elect-resource-namespace", "leader-elect-retry-period", "master",
+	"secure-port", "tls-cert-file", "tls-private-key-file", "v",
 }
 
 // controllerManagerFlags are the flags kinc's kube-controller-manager
