@@ -24,6 +24,7 @@ import (
 	"github.com/kinc-dev/kinc/pkg/apiserver/audit"
 	"github.com/kinc-dev/kinc/pkg/apiserver/authn"
 	"github.com/kinc-dev/kinc/pkg/apiserver/authz"
+	"github.com/kinc-dev/kinc/pkg/apiserver/handlers"
 )
 
 // AuditIDHeader carries a request's audit ID, in the request (a client may
@@ -86,35 +87,21 @@ func WithAudit(next http.Handler, policy *audit.Policy, sink AuditSink, c clock.
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if seen, ok := r.Context().Value(authenticatedKey{}).(*bool); ok {
+			*seen = true
+		}
 		info, _ := RequestInfoFrom(r.Context())
 		user, _ := UserFrom(r.Context())
-		cfg := policy.Evaluate(authz.Attributes{User: user, Verb: info.Verb, IsResourceRequest: info.IsResourceRequest,
-			Path: r.URL.Path, APIGroup: info.APIGroup, Namespace: info.Namespace, Resource: info.Resource,
-			Subresource: info.Subresource, Name: info.Name})
-		if cfg.Level == audit.LevelNone {
+		rec := newAuditRecord(r, info, user, policy, sink, c, log)
+		if rec == nil {
 			next.ServeHTTP(w, r)
 			return
 		}
-		id, _ := AuditIDFrom(r.Context())
-		rec := &auditRecord{cfg: cfg, sink: sink, clock: c, log: log, ev: audit.Event{
-			TypeMeta:                 metav1.TypeMeta{Kind: "Event", APIVersion: audit.GroupVersion},
-			Level:                    cfg.Level,
-			AuditID:                  types.UID(id),
-			RequestURI:               r.URL.RequestURI(),
-			Verb:                     info.Verb,
-			User:                     userInfo(user),
-			SourceIPs:                sourceIPs(r),
-			UserAgent:                r.UserAgent(),
-			RequestReceivedTimestamp: metav1.NewMicroTime(c.Now()),
-		}}
-		if info.IsResourceRequest {
-			rec.ev.ObjectRef = &audit.ObjectReference{Resource: info.Resource, Namespace: info.Namespace, Name: info.Name,
-				APIGroup: info.APIGroup, APIVersion: info.APIVersion, Subresource: info.Subresource}
-			if !cfg.Level.Less(audit.LevelRequest) {
-				switch info.Verb {
-				case "create", "update", "patch":
-					rec.recordRequestBody(r)
-				}
+		cfg := rec.cfg
+		if info.IsResourceRequest && !cfg.Level.Less(audit.LevelRequest) {
+			switch info.Verb {
+			case "create", "update", "patch":
+				rec.recordRequestBody(r)
 			}
 		}
 		rec.emit(audit.StageRequestReceived)
@@ -144,6 +131,85 @@ func WithAudit(next http.Handler, policy *audit.Policy, sink AuditSink, c clock.
 		}()
 		next.ServeHTTP(aw, r.WithContext(context.WithValue(r.Context(), auditRecordKey{}, rec)))
 	})
+}
+
+type authenticatedKey struct{}
+
+// WithFailedAuthenticationAudit records the requests WithAuthentication
+// refuses (401), as upstream: one ResponseStarted event, without a user,
+// whose responseStatus says which credentials were tried, at the level
+// the policy gives an unauthenticated request. It goes right outside
+// WithAuthentication, with WithAudit right inside it; a nil policy or sink
+// turns it off.
+func WithFailedAuthenticationAudit(next http.Handler, policy *audit.Policy, sink AuditSink, c clock.PassiveClock, log *slog.Logger) http.Handler {
+	if policy == nil || sink == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		msg := authFailedMessage(r)
+		authenticated := new(bool)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), authenticatedKey{}, authenticated)))
+		if *authenticated {
+			return
+		}
+		info, _ := RequestInfoFrom(r.Context())
+		rec := newAuditRecord(r, info, nil, policy, sink, c, log)
+		if rec == nil {
+			return
+		}
+		rec.ev.ResponseStatus = &metav1.Status{Code: http.StatusUnauthorized, Message: msg}
+		rec.emit(audit.StageResponseStarted)
+	})
+}
+
+// authFailedMessage names the credentials a request carries, as upstream.
+func authFailedMessage(r *http.Request) string {
+	var methods []string
+	if _, _, ok := r.BasicAuth(); ok {
+		methods = append(methods, "basic")
+	}
+	if parts := strings.Split(strings.TrimSpace(r.Header.Get("Authorization")), " "); len(parts) > 1 && strings.ToLower(parts[0]) == "bearer" {
+		methods = append(methods, "bearer")
+	}
+	if strings.TrimSpace(r.URL.Query().Get("access_token")) != "" {
+		methods = append(methods, "access_token")
+	}
+	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+		methods = append(methods, "x509")
+	}
+	if len(methods) == 0 {
+		return "Authentication failed, no credentials provided"
+	}
+	return "Authentication failed, attempted: " + strings.Join(methods, ", ")
+}
+
+// newAuditRecord starts the event of a request, nil if the policy gives it
+// LevelNone.
+func newAuditRecord(r *http.Request, info handlers.RequestInfo, user *authn.User, policy *audit.Policy, sink AuditSink,
+	c clock.PassiveClock, log *slog.Logger) *auditRecord {
+	cfg := policy.Evaluate(authz.Attributes{User: user, Verb: info.Verb, IsResourceRequest: info.IsResourceRequest,
+		Path: r.URL.Path, APIGroup: info.APIGroup, Namespace: info.Namespace, Resource: info.Resource,
+		Subresource: info.Subresource, Name: info.Name})
+	if cfg.Level == audit.LevelNone {
+		return nil
+	}
+	id, _ := AuditIDFrom(r.Context())
+	rec := &auditRecord{cfg: cfg, sink: sink, clock: c, log: log, ev: audit.Event{
+		TypeMeta:                 metav1.TypeMeta{Kind: "Event", APIVersion: audit.GroupVersion},
+		Level:                    cfg.Level,
+		AuditID:                  types.UID(id),
+		RequestURI:               r.URL.RequestURI(),
+		Verb:                     info.Verb,
+		User:                     userInfo(user),
+		SourceIPs:                sourceIPs(r),
+		UserAgent:                r.UserAgent(),
+		RequestReceivedTimestamp: metav1.NewMicroTime(c.Now()),
+	}}
+	if info.IsResourceRequest {
+		rec.ev.ObjectRef = &audit.ObjectReference{Resource: info.Resource, Namespace: info.Namespace, Name: info.Name,
+			APIGroup: info.APIGroup, APIVersion: info.APIVersion, Subresource: info.Subresource}
+	}
+	return rec
 }
 
 // auditRecord is a request's event while it is served; the filters after

@@ -3,6 +3,7 @@ package filters_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -244,5 +245,40 @@ func TestAuditPanic(t *testing.T) {
 	}
 	if st := sink.events[1].ResponseStatus; st.Code != 500 || st.Message != "APIServer panic'd: boom" {
 		t.Errorf("responseStatus %+v", st)
+	}
+}
+
+// nobody authenticates no one.
+type nobody struct{}
+
+func (nobody) AuthenticateRequest(*http.Request) (*authn.User, bool, error) { return nil, false, nil }
+
+func TestAuditFailedAuthentication(t *testing.T) {
+	p, _, err := audit.ParsePolicy([]byte(filterPolicy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &memorySink{}
+	log := slog.New(slog.DiscardHandler)
+	clock := clocktesting.NewFakePassiveClock(time.Now())
+	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { t.Error("an unauthenticated request was served") })
+	h = filters.WithAudit(h, p, sink, clock, log)
+	h = filters.WithAuthentication(h, nobody{}, false, log)
+	h = filters.WithFailedAuthenticationAudit(h, p, sink, clock, log)
+	h = filters.WithAuditID(filters.WithRequestInfo(h))
+	r := httptest.NewRequest("GET", "/api/v1/namespaces/default/pods", nil)
+	r.Header.Set("Authorization", "Bearer forged")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != 401 || len(sink.events) != 1 {
+		t.Fatalf("code %d, events %+v", w.Code, sink.events)
+	}
+	ev := sink.events[0]
+	if ev.Stage != audit.StageResponseStarted || ev.User.Username != "" || string(ev.AuditID) != w.Header().Get("Audit-ID") ||
+		ev.ResponseStatus.Code != 401 || ev.ResponseStatus.Message != "Authentication failed, attempted: bearer" {
+		t.Errorf("event %+v", ev)
+	}
+	if !strings.Contains(w.Body.String(), "Unauthorized") || strings.Contains(fmt.Sprint(ev), "forged") {
+		t.Errorf("body %s, event %+v", w.Body.String(), ev)
 	}
 }

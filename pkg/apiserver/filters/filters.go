@@ -1,6 +1,7 @@
 // Package filters holds the HTTP middleware every apiserver request passes
-// through, outermost first: panic recovery, request info, authentication,
-// the in-flight limit and authorization.
+// through, outermost first: panic recovery, the audit ID, request info,
+// failed-authentication audit, authentication, audit, impersonation, the
+// in-flight limit and authorization.
 package filters
 
 import (
