@@ -104,6 +104,7 @@ func New(opts *Options, log *slog.Logger) (*Server, error) {
 	h = filters.WithImpersonation(h, authorizer, log)
 	h = filters.WithAudit(h, auditing.policy, auditing.sink(), s.clock, log)
 	h = filters.WithAuthentication(h, authentication.request, anonymousAuth(opts), log)
+	h = filters.WithFailedAuthenticationAudit(h, auditing.policy, auditing.sink(), s.clock, log)
 	h = filters.WithRequestInfo(h)
 	h = filters.WithAuditID(h)
 	h = filters.WithPanicRecovery(h, log)
