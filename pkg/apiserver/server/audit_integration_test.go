@@ -106,6 +106,28 @@ func TestIntegrationAudit(t *testing.T) {
 		}
 	}
 
+	// A refused credential is recorded without a user.
+	forged := rest.AnonymousClientConfig(cfg)
+	forged.BearerToken = "forged-token"
+	fc, err := rest.HTTPClientFor(forged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err = fc.Get(inst.URL + "/api/v1/namespaces/default/pods")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	id = resp.Header.Get("Audit-ID")
+	if resp.StatusCode != 401 || id == "" {
+		t.Fatalf("GET pods with a forged token: %s, Audit-ID %q", resp.Status, id)
+	}
+	refused := waitAuditEvent(t, logPath, func(e audit.Event) bool { return string(e.AuditID) == id })
+	if refused.Stage != audit.StageResponseStarted || refused.User.Username != "" || refused.ResponseStatus.Code != 401 ||
+		refused.ResponseStatus.Message != "Authentication failed, attempted: bearer" {
+		t.Errorf("refused request event %+v", refused)
+	}
+
 	// A None rule records nothing.
 	if _, err := cs.CoreV1().Events("default").Create(ctx, &corev1.Event{ObjectMeta: metav1.ObjectMeta{Name: "quiet"},
 		InvolvedObject: corev1.ObjectReference{Kind: "Pod", Namespace: "default", Name: "p"}}, metav1.CreateOptions{}); err != nil {
