@@ -306,6 +306,7 @@ type auditWriter struct {
 
 	once    sync.Once
 	keep    bool // buffer the body
+	yaml    bool // the body is YAML (?as YAML for kubectl's Accept)
 	full    bool // the whole body is wanted (RequestResponse)
 	body    bytes.Buffer
 	tooLong bool
@@ -322,7 +323,8 @@ func (w *auditWriter) started(code int) {
 		}
 		mt, _, _ := mime.ParseMediaType(w.Header().Get("Content-Type"))
 		w.full = !w.rec.cfg.Level.Less(audit.LevelRequestResponse)
-		w.keep = mt == "application/json" && (w.full || code >= 400)
+		w.yaml = mt == "application/yaml"
+		w.keep = (mt == "application/json" || w.yaml) && (w.full || code >= 400)
 	})
 }
 
@@ -346,10 +348,19 @@ func (w *auditWriter) Write(p []byte) (int, error) {
 // recordResponseBody fills responseStatus from a Status body and, at
 // RequestResponse, responseObject; rec.mu is held.
 func (w *auditWriter) recordResponseBody() {
-	if !w.keep || w.tooLong || !json.Valid(w.body.Bytes()) {
+	if !w.keep || w.tooLong {
 		return
 	}
 	body := w.body.Bytes()
+	if w.yaml {
+		var err error
+		if body, err = yaml.YAMLToJSON(body); err != nil {
+			return
+		}
+	}
+	if !json.Valid(body) {
+		return
+	}
 	var st metav1.Status
 	if json.Unmarshal(body, &st) == nil && st.Kind == "Status" {
 		w.rec.ev.ResponseStatus = &metav1.Status{Status: st.Status, Message: st.Message, Reason: st.Reason,

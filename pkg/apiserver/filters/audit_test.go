@@ -282,3 +282,15 @@ func TestAuditFailedAuthentication(t *testing.T) {
 		t.Errorf("body %s, event %+v", w.Body.String(), ev)
 	}
 }
+
+func TestAuditYAMLResponse(t *testing.T) {
+	h, sink := auditChain(t, alice, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/yaml")
+		io.WriteString(w, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n")
+	}))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/api/v1/namespaces/default/configmaps/c", nil))
+	ev := sink.events[len(sink.events)-1]
+	if want := `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"}}`; string(ev.ResponseObject) != want {
+		t.Errorf("responseObject %s, want %s", ev.ResponseObject, want)
+	}
+}
