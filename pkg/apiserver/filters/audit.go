@@ -74,8 +74,9 @@ func WithAuditID(next http.Handler) http.Handler {
 // sink, as upstream's audit filter: a RequestReceived event first, a
 // ResponseStarted one when a long-running request (watch, logs, exec,
 // port-forward, proxy) sends its headers, then ResponseComplete, or Panic
-// (and the panic goes on). Bodies are recorded as JSON: the request's at
-// level Request and up for create, update and patch, the response's at
+// (and the panic goes on). Bodies are recorded as JSON in the final event:
+// the request's at level Request and up for create, update and patch, as
+// far as the handler read it (a refused request's is not), the response's at
 // RequestResponse except for long-running requests; a failure's Status
 // fills responseStatus at every level. Protobuf bodies are not recorded.
 // It goes after WithAuthentication, so the policy sees the authenticated
@@ -97,14 +98,17 @@ func WithAudit(next http.Handler, policy *audit.Policy, sink AuditSink, c clock.
 			next.ServeHTTP(w, r)
 			return
 		}
-		cfg := rec.cfg
-		if info.IsResourceRequest && !cfg.Level.Less(audit.LevelRequest) {
+		rec.emit(audit.StageRequestReceived)
+		// The body the handler reads (after authorization, as upstream's
+		// decoding) is kept as it goes by.
+		var tee *teeBody
+		if info.IsResourceRequest && !rec.cfg.Level.Less(audit.LevelRequest) && r.Body != nil && r.Body != http.NoBody {
 			switch info.Verb {
 			case "create", "update", "patch":
-				rec.recordRequestBody(r)
+				tee = &teeBody{ReadCloser: r.Body}
+				r.Body = tee
 			}
 		}
-		rec.emit(audit.StageRequestReceived)
 
 		longRunning := isLongRunning(info)
 		aw := &auditWriter{ResponseWriter: w, rec: rec, longRunning: longRunning}
@@ -118,6 +122,9 @@ func WithAudit(next http.Handler, policy *audit.Policy, sink AuditSink, c clock.
 				panic(p)
 			}
 			rec.mu.Lock()
+			if tee != nil && !tee.tooLong {
+				rec.recordRequestBody(r.Header.Get("Content-Type"), tee.buf.Bytes())
+			}
 			if rec.ev.ResponseStatus == nil {
 				// Nothing was written: upstream fakes a success.
 				rec.ev.ResponseStatus = &metav1.Status{Code: http.StatusOK, Status: metav1.StatusSuccess, Message: "Connection closed early"}
@@ -243,21 +250,16 @@ func (a *auditRecord) emitLocked(s audit.Stage) {
 
 // recordRequestBody keeps a JSON (or apply YAML) request body as the
 // requestObject and names the object in objectRef from its metadata, as
-// upstream does with the decoded object. The handler reads the same bytes.
-func (a *auditRecord) recordRequestBody(r *http.Request) {
-	if r.Body == nil || r.Body == http.NoBody {
+// upstream does with the decoded object; a.mu is held.
+func (a *auditRecord) recordRequestBody(contentType string, body []byte) {
+	if len(body) == 0 {
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxAuditedBody))
-	rest := r.Body
-	r.Body = readCloser{io.MultiReader(bytes.NewReader(body), rest), rest}
-	if err != nil || len(body) == maxAuditedBody {
-		return
-	}
-	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	mt, _, _ := mime.ParseMediaType(contentType)
 	switch mt {
 	case "", "application/json", "application/merge-patch+json", "application/json-patch+json", "application/strategic-merge-patch+json":
 	case "application/apply-patch+yaml", "application/yaml":
+		var err error
 		if body, err = yaml.YAMLToJSON(body); err != nil {
 			return
 		}
@@ -283,7 +285,7 @@ func (a *auditRecord) recordRequestBody(r *http.Request) {
 	if a.cfg.OmitManagedFields {
 		body = withoutManagedFields(body)
 	}
-	a.ev.RequestObject = json.RawMessage(body)
+	a.ev.RequestObject = json.RawMessage(bytes.Clone(body))
 }
 
 func cmpOr[T ~string](a, b T) T {
@@ -293,9 +295,25 @@ func cmpOr[T ~string](a, b T) T {
 	return b
 }
 
-type readCloser struct {
-	io.Reader
-	io.Closer
+// teeBody keeps what the handler reads of a request body, up to
+// maxAuditedBody.
+type teeBody struct {
+	io.ReadCloser
+	buf     bytes.Buffer
+	tooLong bool
+}
+
+func (t *teeBody) Read(p []byte) (int, error) {
+	n, err := t.ReadCloser.Read(p)
+	if !t.tooLong {
+		if t.buf.Len()+n > maxAuditedBody {
+			t.tooLong = true
+			t.buf = bytes.Buffer{}
+		} else {
+			t.buf.Write(p[:n])
+		}
+	}
+	return n, err
 }
 
 // auditWriter sees the response: its code, and the body when it is kept.
