@@ -6,6 +6,7 @@ package apiservertest
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -71,8 +72,12 @@ var buildOnce struct {
 func Binary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "kinc-apiserver-bin-")
-		if err != nil {
+		// One directory per test process, named by its pid: nothing can
+		// remove it when the process ends, so each build first removes the
+		// directories of processes that are gone (~70 MB each).
+		sweepBinaries()
+		dir := filepath.Join(os.TempDir(), binDirPrefix+strconv.Itoa(os.Getpid()))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
 			buildOnce.err = err
 			return
 		}
@@ -87,6 +92,27 @@ func Binary(t testing.TB) string {
 		t.Fatal(buildOnce.err)
 	}
 	return buildOnce.path
+}
+
+// binDirPrefix starts the name of Binary's directories in os.TempDir().
+const binDirPrefix = "kinc-apiserver-bin-"
+
+// sweepBinaries removes the binary directories of test processes that no
+// longer run (and, from before they were named by pid, those older than an
+// hour).
+func sweepBinaries() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), binDirPrefix+"*"))
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(strings.TrimPrefix(filepath.Base(d), binDirPrefix))
+		if err == nil {
+			if err := syscall.Kill(pid, 0); err == nil || errors.Is(err, syscall.EPERM) {
+				continue // still running (perhaps as another user)
+			}
+		} else if fi, err := os.Stat(d); err != nil || time.Since(fi.ModTime()) < time.Hour {
+			continue
+		}
+		_ = os.RemoveAll(d)
+	}
 }
 
 // Start runs etcd in-process and the kube-apiserver binary on a free port,
