@@ -88,6 +88,7 @@ func KubeletConfig(cfg *config.Cluster, n Node) ([]byte, error) {
 		"authorization": map[string]any{"mode": "Webhook",
 			"webhook": map[string]any{"cacheAuthorizedTTL": "0s", "cacheUnauthorizedTTL": "0s"}},
 		"cgroupDriver":             driver,
+		"rotateCertificates":       true,
 		"clusterDNS":               []string{dns},
 		"clusterDomain":            "cluster.local",
 		"containerRuntimeEndpoint": CRISocket,
