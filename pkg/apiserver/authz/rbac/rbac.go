@@ -21,6 +21,7 @@ import (
 
 	"github.com/kinc-dev/kinc/pkg/apiserver/authn"
 	"github.com/kinc-dev/kinc/pkg/apiserver/authz"
+	"github.com/kinc-dev/kinc/pkg/apiserver/serviceaccount"
 )
 
 // Source is where the authorizer reads RBAC objects. The objects returned
@@ -264,29 +265,12 @@ func subjectApplies(user *authn.User, s *rbacv1.Subject, namespace string) bool 
 	return false
 }
 
-// ServiceAccountPrefix starts the user name of a service account.
-const ServiceAccountPrefix = "system:serviceaccount:"
-
 // serviceAccountMatches reports whether user is
 // system:serviceaccount:<namespace>:<name>, without building the string.
 func serviceAccountMatches(user, namespace, name string) bool {
-	rest, ok := strings.CutPrefix(user, ServiceAccountPrefix)
+	rest, ok := strings.CutPrefix(user, serviceaccount.UsernamePrefix)
 	if !ok || len(rest) != len(namespace)+1+len(name) {
 		return false
 	}
 	return strings.HasPrefix(rest, namespace) && rest[len(namespace)] == ':' && strings.HasSuffix(rest, name)
-}
-
-// splitServiceAccount returns the namespace and name of a service
-// account's user name.
-func splitServiceAccount(user string) (namespace, name string, ok bool) {
-	rest, ok := strings.CutPrefix(user, ServiceAccountPrefix)
-	if !ok {
-		return "", "", false
-	}
-	namespace, name, ok = strings.Cut(rest, ":")
-	if !ok || namespace == "" || name == "" || strings.Contains(name, ":") {
-		return "", "", false
-	}
-	return namespace, name, true
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kinc-dev/kinc/pkg/apiserver/authn"
 	"github.com/kinc-dev/kinc/pkg/apiserver/authz"
+	"github.com/kinc-dev/kinc/pkg/apiserver/serviceaccount"
 )
 
 // fakeSource is an in-memory Source.
@@ -242,11 +243,11 @@ func TestServiceAccountNames(t *testing.T) {
 			t.Errorf("serviceAccountMatches(%q, %q, %q) = %v", tc.user, tc.ns, tc.name, got)
 		}
 	}
-	if ns, name, ok := splitServiceAccount("system:serviceaccount:kube-system:default"); !ok || ns != "kube-system" || name != "default" {
+	if ns, name, ok := serviceaccount.SplitUsername("system:serviceaccount:kube-system:default"); !ok || ns != "kube-system" || name != "default" {
 		t.Errorf("split: %q %q %v", ns, name, ok)
 	}
 	for _, u := range []string{"system:serviceaccount:a", "system:serviceaccount::b", "alice", "system:serviceaccount:a:b:c"} {
-		if _, _, ok := splitServiceAccount(u); ok {
+		if _, _, ok := serviceaccount.SplitUsername(u); ok {
 			t.Errorf("split(%q) ok", u)
 		}
 	}

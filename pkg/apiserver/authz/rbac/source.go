@@ -11,6 +11,7 @@ import (
 
 	"github.com/kinc-dev/kinc/pkg/apiserver/authn"
 	"github.com/kinc-dev/kinc/pkg/apiserver/registry"
+	"github.com/kinc-dev/kinc/pkg/apiserver/serviceaccount"
 )
 
 // Stores are the apiserver's stores of the four RBAC kinds, read by
@@ -184,7 +185,7 @@ func userKeys(user *authn.User, prefix string) []string {
 	for _, g := range user.Groups {
 		keys = append(keys, prefix+"G:"+g)
 	}
-	if ns, name, ok := splitServiceAccount(user.Name); ok {
+	if ns, name, ok := serviceaccount.SplitUsername(user.Name); ok {
 		keys = append(keys, prefix+"S:"+ns+":"+name)
 	}
 	return keys
