@@ -112,9 +112,11 @@ type Authenticator interface {
 // X509 authenticates TLS client certificates against Roots. When the TLS
 // handshake already verified the chain (the server's ClientCAs must then be
 // the same Roots), that verification is used; otherwise the chain is
-// verified here, so the authenticator is correct on its own.
+// verified here, so the authenticator is correct on its own. Verified, when
+// set, remembers the chains that verified.
 type X509 struct {
-	Roots *x509.CertPool
+	Roots    *x509.CertPool
+	Verified *ChainCache
 }
 
 func (a X509) AuthenticateRequest(r *http.Request) (*User, bool, error) {
@@ -125,12 +127,7 @@ func (a X509) AuthenticateRequest(r *http.Request) (*User, bool, error) {
 	// The handshake verified the chain once per connection when the server's
 	// ClientCAs are these roots; otherwise verify it here, per request.
 	if len(r.TLS.VerifiedChains) == 0 {
-		inter := x509.NewCertPool()
-		for _, c := range r.TLS.PeerCertificates[1:] {
-			inter.AddCert(c)
-		}
-		if _, err := leaf.Verify(x509.VerifyOptions{Roots: a.Roots, Intermediates: inter,
-			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
+		if err := a.verify(r.TLS.PeerCertificates); err != nil {
 			return nil, false, err
 		}
 	}
@@ -139,6 +136,32 @@ func (a X509) AuthenticateRequest(r *http.Request) (*User, bool, error) {
 	}
 	groups := append([]string(nil), leaf.Subject.Organization...)
 	return &User{Name: leaf.Subject.CommonName, Groups: append(groups, GroupAuthenticated)}, true, nil
+}
+
+// verify checks certs (leaf first) against a.Roots, or finds them in
+// a.Verified.
+func (a X509) verify(certs []*x509.Certificate) error {
+	var key [32]byte
+	if a.Verified != nil {
+		if key = chainKey(certs); a.Verified.verified(key) {
+			return nil
+		}
+	}
+	inter := x509.NewCertPool()
+	for _, c := range certs[1:] {
+		inter.AddCert(c)
+	}
+	opts := x509.VerifyOptions{Roots: a.Roots, Intermediates: inter, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+	if a.Verified != nil {
+		opts.CurrentTime = a.Verified.clock.Now() // the cache's time is the time
+	}
+	if _, err := certs[0].Verify(opts); err != nil {
+		return err
+	}
+	if a.Verified != nil {
+		a.Verified.remember(key, certs)
+	}
+	return nil
 }
 
 type authError string

@@ -92,10 +92,10 @@ func newAuthentication(opts *Options, tlsConfig *tls.Config, clientCAs *x509.Cer
 			if err != nil {
 				return nil, err
 			}
-			a.request = append(a.request, clientCertAuth{x509: authn.X509{Roots: clientCAs}, cas: cas})
+			a.request = append(a.request, clientCertAuth{x509: authn.X509{Roots: clientCAs, Verified: authn.NewChainCache(clk)}, cas: cas})
 		}
 	} else if clientCAs != nil {
-		a.request = append(a.request, authn.X509{Roots: clientCAs})
+		a.request = append(a.request, authn.X509{Roots: clientCAs, Verified: authn.NewChainCache(clk)})
 	}
 
 	if opts.TokenAuthFile != "" {
@@ -268,7 +268,7 @@ func requestHeader(opts *Options, tlsConfig *tls.Config, clientCAs *x509.CertPoo
 		pool.AddCert(c)
 	}
 	tlsConfig.ClientCAs = pool
-	tlsConfig.ClientAuth = tls.VerifyClientCertIfGiven
+	tlsConfig.ClientAuth = tls.RequestClientCert
 	return authn.NewRequestHeader(authn.RequestHeaderConfig{CAs: cas, AllowedNames: opts.RequestheaderAllowedNames,
 		UsernameHeaders: opts.RequestheaderUsernameHeaders, UIDHeaders: opts.RequestheaderUIDHeaders,
 		GroupHeaders: opts.RequestheaderGroupHeaders, ExtraHeaderPrefixes: opts.RequestheaderExtraHeadersPrefix}), nil

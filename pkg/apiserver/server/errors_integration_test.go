@@ -2,8 +2,10 @@ package server_test
 
 import (
 	"bytes"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
+	"github.com/kinc-dev/kinc/pkg/pki"
 	"io"
 	"net/http"
 	"strings"
@@ -143,6 +145,32 @@ func TestIntegrationAuthentication(t *testing.T) {
 		rep := do(t, adminHTTPClient(t, inst), "GET", inst.URL+"/api/v1/pods", "", nil)
 		if rep.code != http.StatusOK {
 			t.Errorf("GET /api/v1/pods with the admin certificate: HTTP %d\n%s", rep.code, rep.body)
+		}
+	})
+	t.Run("certificate of another CA", func(t *testing.T) {
+		other, err := pki.NewCA("not-the-cluster-ca", pki.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		kp, err := other.Issue(pki.ClientSpec("kubernetes-admin", "system:masters"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cert, err := tls.X509KeyPair(kp.CertPEM, kp.KeyPEM)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Go's client presents a certificate only when the server names its
+		// CA; curl and others present it anyway.
+		c := httpClient(inst)
+		c.Transport.(*http.Transport).TLSClientConfig.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			return &cert, nil
+		}
+		// A 401 with upstream's Status, not a failed TLS handshake; twice
+		// (failures are never remembered as verified).
+		for range 2 {
+			rep := do(t, c, "GET", inst.URL+"/api/v1/pods", "", nil)
+			wantStatus(t, "another CA's certificate GET /api/v1/pods", rep, http.StatusUnauthorized, metav1.StatusReasonUnauthorized)
 		}
 	})
 	t.Run("AlwaysAllow: no anonymous", func(t *testing.T) {

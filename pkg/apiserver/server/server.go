@@ -197,8 +197,12 @@ func servingTLS(opts *Options) (*tls.Config, *x509.CertPool, error) {
 		if pool, err = pki.CertPoolFromFile(opts.ClientCAFile); err != nil {
 			return nil, nil, fmt.Errorf("--client-ca-file: %w", err)
 		}
+		// Requested, not verified in the handshake: the authenticators
+		// verify them, so a certificate of another CA is a 401 (as
+		// upstream), not a failed handshake. ClientCAs only name the
+		// acceptable CAs to the client.
 		cfg.ClientCAs = pool
-		cfg.ClientAuth = tls.VerifyClientCertIfGiven
+		cfg.ClientAuth = tls.RequestClientCert
 	}
 	return cfg, pool, nil
 }
