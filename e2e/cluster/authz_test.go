@@ -37,6 +37,25 @@ func authzCases(t *testing.T, m *multi) {
 		}
 	})
 
+	t.Run("workers joined with the bootstrap token (TLS bootstrap, as kubeadm join)", func(t *testing.T) {
+		csrs := m.mustKubectl("", "get", "csr", "-o",
+			`jsonpath={range .items[*]}{.spec.username} {.spec.signerName} {.status.conditions[0].type}{"\n"}{end}`)
+		var joined int
+		for _, l := range strings.Split(csrs, "\n") {
+			if f := strings.Fields(l); len(f) == 3 && strings.HasPrefix(f[0], "system:bootstrap:") &&
+				f[1] == "kubernetes.io/kube-apiserver-client-kubelet" && f[2] == "Approved" {
+				joined++
+			}
+		}
+		if joined != 2 {
+			t.Errorf("want 2 approved kubelet client CSRs from system:bootstrap:<id>, got:\n%s", csrs)
+		}
+		conf, err := m.node(w1, "cat", "/etc/kubernetes/kubelet.conf")
+		if err != nil || !strings.Contains(conf, "/var/lib/kubelet/pki/kubelet-client-current.pem") {
+			t.Errorf("%s's kubelet.conf does not use the certificate it requested: %v\n%s", w1, err, conf)
+		}
+	})
+
 	t.Run("whoami and can-i as the admin, a service account and anonymous", func(t *testing.T) {
 		who := m.mustKubectl("", "auth", "whoami", "-o", "jsonpath={.status.userInfo.username} {.status.userInfo.groups}")
 		if !strings.HasPrefix(who, "kubernetes-admin ") || !strings.Contains(who, "kubeadm:cluster-admins") {

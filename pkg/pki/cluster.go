@@ -28,6 +28,11 @@ type ClusterPKI struct {
 	ControllerManager *KeyPair // controller-manager.conf
 	Scheduler         *KeyPair // scheduler.conf
 
+	// BootstrapToken is the cluster's bootstrap token (kubeadm's default
+	// token, "<id>.<secret>") with which workers join: their kubelets
+	// request their client certificates with it (TLS bootstrap).
+	BootstrapToken BootstrapToken
+
 	// Nodes holds the per-node certificates by node name.
 	Nodes map[string]*NodeCerts
 }
@@ -43,7 +48,7 @@ type NodeCerts struct {
 	EtcdServer *KeyPair // control planes only
 	EtcdPeer   *KeyPair // control planes only
 
-	KubeletClient  *KeyPair // system:node:<name>, embedded in kubelet.conf
+	KubeletClient  *KeyPair // system:node:<name>, embedded in kubelet.conf (control planes only: workers TLS-bootstrap)
 	NodeAgent      *KeyPair // kinc:node-agent:<name>, embedded in kinc-node.conf
 	KubeletServing *KeyPair // the kubelet's :10250 certificate
 }
@@ -57,6 +62,9 @@ func GenerateClusterPKI(opts ClusterOptions) (*ClusterPKI, error) {
 		return nil, err
 	}
 	p := &ClusterPKI{Options: o, Nodes: map[string]*NodeCerts{}}
+	if p.BootstrapToken, err = NewBootstrapToken(); err != nil {
+		return nil, err
+	}
 	caOpts := o.caOptions()
 	err = parallel(
 		func() (err error) { p.CA, err = NewCA(CACommonName, caOpts); return err },
@@ -114,8 +122,10 @@ func (p *ClusterPKI) nodeTasks(nc *NodeCerts, withClient bool) ([]func() error, 
 	issue := issueInto
 	tasks := []func() error{issue(&nc.KubeletServing, p.CA, KubeletServingSpec(nc.Node))}
 	if withClient {
-		tasks = append(tasks, issue(&nc.KubeletClient, p.CA, KubeletClientSpec(nc.Node.Name)),
-			issue(&nc.NodeAgent, p.CA, NodeAgentSpec(nc.Node.Name)))
+		tasks = append(tasks, issue(&nc.NodeAgent, p.CA, NodeAgentSpec(nc.Node.Name)))
+		if nc.ControlPlane {
+			tasks = append(tasks, issue(&nc.KubeletClient, p.CA, KubeletClientSpec(nc.Node.Name)))
+		}
 	}
 	if nc.ControlPlane {
 		apiSpec, err := APIServerSpec(p.Options, nc.Node)

@@ -76,7 +76,7 @@ func TestGenerateClusterPKICertificates(t *testing.T) {
 		{"scheduler", p.Scheduler, p.CA, "system:kube-scheduler", nil, []x509.ExtKeyUsage{client}, nil, nil, true},
 		{"kubelet client cp", cp.KubeletClient, p.CA, "system:node:kind-control-plane", []string{"system:nodes"},
 			[]x509.ExtKeyUsage{client}, nil, nil, true},
-		{"kubelet client worker2", w2.KubeletClient, p.CA, "system:node:kind-worker2", []string{"system:nodes"},
+		{"node agent worker2", w2.NodeAgent, p.CA, "kinc:node-agent:kind-worker2", []string{"kinc:node-agents"},
 			[]x509.ExtKeyUsage{client}, nil, nil, true},
 		{"kubelet serving worker2", w2.KubeletServing, p.CA, "kind-worker2", nil, []x509.ExtKeyUsage{server},
 			[]string{"kind-worker2"}, []string{"172.18.0.4", "fc00:f853:ccd:e793::4"}, true},

@@ -23,8 +23,10 @@ type File struct {
 // KubernetesFiles returns the files of node under /etc/kubernetes, in a
 // stable order. A control-plane node gets the whole pki/ tree, admin.conf,
 // controller-manager.conf, scheduler.conf, kubelet.conf and kinc-node.conf,
-// and the init node also super-admin.conf; a worker gets kubelet.conf,
-// kinc-node.conf and pki/ca.crt.
+// and the init node also super-admin.conf; a worker gets
+// bootstrap-kubelet.conf (the bootstrap token, with which its kubelet
+// requests its certificate and writes kubelet.conf, as after kubeadm
+// join), kinc-node.conf and pki/ca.crt.
 //
 // admin.conf, super-admin.conf and kubelet.conf point at the control-plane
 // endpoint; controller-manager.conf and scheduler.conf at the node's own
@@ -40,19 +42,30 @@ func (p *ClusterPKI) KubernetesFiles(node string) ([]File, error) {
 		files = append(files, File{Path: path, Mode: mode, Data: data})
 	}
 	endpoint := "https://" + p.Options.ControlPlaneEndpoint
-	kubelet, err := p.kubeconfigFile(endpoint, NodeUserPrefix+node, nc.KubeletClient)
-	if err != nil {
-		return nil, err
-	}
 	agent, err := p.kubeconfigFile(endpoint, NodeAgentUserPrefix+node, nc.NodeAgent)
 	if err != nil {
 		return nil, err
 	}
 	if !nc.ControlPlane {
-		add(KubeletConf, KubeconfigMode, kubelet)
+		// As kubeadm join: the kubelet requests its client certificate
+		// with the bootstrap token and writes kubelet.conf itself.
+		cfg, err := kubeconfig.Build(kubeconfig.Params{Server: endpoint, CAData: p.CA.CertPEM,
+			Token: p.BootstrapToken.String(), ClusterName: p.Options.ClusterName, UserName: "tls-bootstrap-token-user"})
+		if err != nil {
+			return nil, err
+		}
+		bootstrap, err := kubeconfig.Serialize(cfg)
+		if err != nil {
+			return nil, err
+		}
+		add(BootstrapKubeletConf, KubeconfigMode, bootstrap)
 		add(NodeAgentConf, KubeconfigMode, agent)
 		add(CACert, CertMode, p.CA.CertPEM)
 		return files, nil
+	}
+	kubelet, err := p.kubeconfigFile(endpoint, NodeUserPrefix+node, nc.KubeletClient)
+	if err != nil {
+		return nil, err
 	}
 
 	local := "https://" + node + ":" + strconv.Itoa(DefaultAPIServerPort)

@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"k8s.io/client-go/tools/clientcmd"
 )
@@ -51,7 +53,7 @@ func TestWriteToLayout(t *testing.T) {
 		"pki/etcd/peer.crt": cert, "pki/etcd/peer.key": key,
 		"pki/etcd/healthcheck-client.crt": cert, "pki/etcd/healthcheck-client.key": key,
 	}
-	worker := map[string]fs.FileMode{"kubelet.conf": key, "kinc-node.conf": key, "pki/ca.crt": cert}
+	worker := map[string]fs.FileMode{"bootstrap-kubelet.conf": key, "kinc-node.conf": key, "pki/ca.crt": cert}
 
 	tests := []struct {
 		name  string
@@ -165,7 +167,7 @@ func TestNodeKubeconfigs(t *testing.T) {
 		{filepath.Join(dir, "controller-manager.conf"), "https://kind-control-plane:6443", "system:kube-controller-manager@kind", "system:kube-controller-manager", nil},
 		{filepath.Join(dir, "scheduler.conf"), "https://kind-control-plane:6443", "system:kube-scheduler@kind", "system:kube-scheduler", nil},
 		{filepath.Join(dir, "kubelet.conf"), "https://kind-control-plane:6443", "system:node:kind-control-plane@kind", "system:node:kind-control-plane", []string{"system:nodes"}},
-		{filepath.Join(workerDir, "kubelet.conf"), "https://kind-control-plane:6443", "system:node:kind-worker2@kind", "system:node:kind-worker2", []string{"system:nodes"}},
+		{filepath.Join(workerDir, "kinc-node.conf"), "https://kind-control-plane:6443", "kinc:node-agent:kind-worker2@kind", "kinc:node-agent:kind-worker2", []string{"kinc:node-agents"}},
 	}
 	for _, tt := range tests {
 		t.Run(filepath.Base(filepath.Dir(tt.path))+"/"+filepath.Base(tt.path), func(t *testing.T) {
@@ -197,5 +199,30 @@ func TestNodeKubeconfigs(t *testing.T) {
 				t.Errorf("client cert CN=%q O=%v, want %q %v", kp.Cert.Subject.CommonName, kp.Cert.Subject.Organization, tt.cn, tt.groups)
 			}
 		})
+	}
+}
+
+// TestWorkerBootstrapKubeconfig: a worker joins as after kubeadm join, with
+// the cluster's bootstrap token and no client certificate.
+func TestWorkerBootstrapKubeconfig(t *testing.T) {
+	p := mustGenerate(t, testCluster())
+	dir := t.TempDir()
+	if err := p.WriteNodeTo(dir, "kind-worker2"); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := clientcmd.LoadFromFile(filepath.Join(dir, "bootstrap-kubelet.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	user := cfg.AuthInfos[cfg.Contexts[cfg.CurrentContext].AuthInfo]
+	tok := p.BootstrapToken
+	if user == nil || user.Token != tok.ID+"."+tok.Secret || len(user.ClientCertificateData) != 0 {
+		t.Errorf("bootstrap-kubelet.conf user %+v, want the token %s and no certificate", user, tok)
+	}
+	if len(tok.ID) != 6 || len(tok.Secret) != 16 || strings.Trim(tok.String(), "abcdefghijklmnopqrstuvwxyz0123456789.") != "" {
+		t.Errorf("token %q is not [a-z0-9]{6}.[a-z0-9]{16}", tok)
+	}
+	if !strings.Contains(BootstrapTokenSecret(tok, time.Unix(0, 0)), "name: bootstrap-token-"+tok.ID) {
+		t.Error("the token's Secret is not named bootstrap-token-<id>")
 	}
 }

@@ -13,6 +13,7 @@ const (
 	AdminConf             = "admin.conf"
 	SuperAdminConf        = "super-admin.conf"
 	KubeletConf           = "kubelet.conf"
+	BootstrapKubeletConf  = "bootstrap-kubelet.conf"
 	NodeAgentConf         = "kinc-node.conf"
 	ControllerManagerConf = "controller-manager.conf"
 	SchedulerConf         = "scheduler.conf"

@@ -55,7 +55,7 @@ func TestTLSHandshakeWithAdminKubeconfig(t *testing.T) {
 	}{
 		{"host kubeconfig via 127.0.0.1", "127.0.0.1", "", p.Admin, "kubernetes-admin|kubeadm:cluster-admins", false},
 		{"host kubeconfig via localhost", "localhost", "", p.SuperAdmin, "kubernetes-super-admin|system:masters", false},
-		{"in-cluster service name", "127.0.0.1", "kubernetes.default.svc.cluster.local", p.Nodes["kind-worker"].KubeletClient, "system:node:kind-worker|system:nodes", false},
+		{"in-cluster service name", "127.0.0.1", "kubernetes.default.svc.cluster.local", p.Nodes["kind-control-plane"].KubeletClient, "system:node:kind-control-plane|system:nodes", false},
 		{"node name", "127.0.0.1", "kind-control-plane", p.Scheduler, "system:kube-scheduler|", false},
 		{"extra certSAN", "127.0.0.1", "my.example.com", p.Admin, "kubernetes-admin|kubeadm:cluster-admins", false},
 		{"name not in SANs", "127.0.0.1", "evil.example.com", p.Admin, "", true},

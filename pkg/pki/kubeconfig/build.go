@@ -21,6 +21,8 @@ type Params struct {
 	// and its key.
 	ClientCertData []byte
 	ClientKeyData  []byte
+	// Token, when set, is the user's bearer token (a bootstrap token).
+	Token string
 	// ClusterName and UserName name the cluster and user entries.
 	ClusterName string
 	UserName    string
@@ -52,6 +54,7 @@ func Build(p Params) (*clientcmdapi.Config, error) {
 	user := clientcmdapi.NewAuthInfo()
 	user.ClientCertificateData = p.ClientCertData
 	user.ClientKeyData = p.ClientKeyData
+	user.Token = p.Token
 	cfg.AuthInfos[p.UserName] = user
 	c := clientcmdapi.NewContext()
 	c.Cluster = p.ClusterName

@@ -31,6 +31,7 @@ func kinds() map[string]resource {
 	return map[string]resource{
 		"v1/ServiceAccount": {"serviceaccounts", true},
 		"v1/ConfigMap":      {"configmaps", true},
+		"v1/Secret":         {"secrets", true},
 		"rbac.authorization.k8s.io/v1/ClusterRole":        {"clusterroles", false},
 		"rbac.authorization.k8s.io/v1/ClusterRoleBinding": {"clusterrolebindings", false},
 		"rbac.authorization.k8s.io/v1/Role":               {"roles", true},

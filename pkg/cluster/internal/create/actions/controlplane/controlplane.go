@@ -158,8 +158,9 @@ func StartKubelet(ctx context.Context, n nodes.Node) error {
 	return nil
 }
 
-// createKubeadmObjects creates kubeadm's RBAC objects (and then kinc's own,
-// manifests.KincRBAC) as kubeadm init does right after the apiserver is up: with super-admin.conf (system:masters,
+// createKubeadmObjects creates kubeadm's RBAC objects (then kinc's own,
+// manifests.KincRBAC, and the bootstrap token's Secret the workers join
+// with) as kubeadm init does right after the apiserver is up: with super-admin.conf (system:masters,
 // allowed before any binding exists), retrying while the apiserver settles.
 func createKubeadmObjects(ctx context.Context, actx *actions.ActionContext, server string) error {
 	if actx.PKI == nil {
@@ -173,6 +174,10 @@ func createKubeadmObjects(ctx context.Context, actx *actions.ActionContext, serv
 		err := kubeapply.Create(ctx, client, server, manifests.KubeadmRBAC)
 		if err == nil {
 			err = kubeapply.Create(ctx, client, server, manifests.KincRBAC)
+		}
+		if err == nil { // the token the workers join with (kubeadm's default token)
+			expires := time.Now().Add(pki.BootstrapTokenTTL)
+			err = kubeapply.Create(ctx, client, server, pki.BootstrapTokenSecret(actx.PKI.BootstrapToken, expires))
 		}
 		return err == nil, err
 	})
