@@ -54,12 +54,19 @@ func runFakeKubelet(ctx context.Context, t testing.TB, client kubernetes.Interfa
 	if err != nil {
 		t.Fatal(err)
 	}
-	seen := map[types.UID]bool{}
+	seen, ready := map[types.UID]bool{}, map[types.UID]bool{}
 	go func() {
 		for ev := range w.ResultChan() {
 			pod, ok := ev.Object.(*corev1.Pod)
 			if !ok {
 				continue
+			}
+			// "ready" is recorded from the watch, which orders it before
+			// the creates it lets the controller make; recording it when
+			// the status update returns raced with those.
+			if ev.Type != watch.Deleted && !ready[pod.UID] && isReady(pod) {
+				ready[pod.UID] = true
+				k.add("ready " + pod.Name)
 			}
 			switch {
 			case ev.Type == watch.Deleted:
@@ -77,19 +84,25 @@ func runFakeKubelet(ctx context.Context, t testing.TB, client kubernetes.Interfa
 					p := pod.DeepCopy()
 					p.Status.Phase = corev1.PodRunning
 					p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: metav1.Now()}}
-					if _, err := client.CoreV1().Pods(ns).UpdateStatus(ctx, p, metav1.UpdateOptions{}); err != nil {
-						if ctx.Err() == nil {
-							t.Logf("fake kubelet: %s: %v", p.Name, err)
-						}
-						return
+					if _, err := client.CoreV1().Pods(ns).UpdateStatus(ctx, p, metav1.UpdateOptions{}); err != nil && ctx.Err() == nil {
+						t.Logf("fake kubelet: %s: %v", p.Name, err)
 					}
-					k.add("ready " + p.Name)
 				}()
 			}
 		}
 	}()
 	t.Cleanup(w.Stop)
 	return k
+}
+
+// isReady reports whether pod has the Ready condition.
+func isReady(pod *corev1.Pod) bool {
+	for _, c := range pod.Status.Conditions {
+		if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
+			return true
+		}
+	}
+	return false
 }
 
 // waitRolledOut waits until the set is rolled out as kubectl rollout
